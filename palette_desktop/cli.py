@@ -1,0 +1,250 @@
+"""Command line: the window by default, and headless restore, batch, train, export, eval.
+
+Every failure ends with one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from palette_desktop import __version__
+from palette_desktop.core.errors import Cancelled, PaletteError, TaskError
+
+COMMANDS = ("restore", "batch", "train", "export", "eval", "self-test")
+EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        return _open_window(argv[0] if argv else None)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.self_test:
+        args.command = "self-test"
+    if args.command is None:
+        return _open_window(None)
+    try:
+        return args.run(args)
+    except Cancelled:
+        print("palette-desktop: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("palette-desktop: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except PaletteError as exc:
+        print(f"palette-desktop: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except MemoryError:
+        print("palette-desktop: out of memory; try fewer candidates or a smaller image", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="palette-desktop", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"palette-desktop {__version__}")
+    parser.add_argument("--self-test", action="store_true", help="restore a built-in sample with every task and exit")
+    parser.set_defaults(command=None)
+    sub = parser.add_subparsers(dest="command")
+
+    restore = sub.add_parser("restore", help="restore one photo")
+    restore.add_argument("input", type=Path)
+    restore.add_argument("output", type=Path)
+    _task_arguments(restore)
+    restore.add_argument("--mask", type=Path, help="inpaint: a PNG the size of the photo, white = replace")
+    restore.set_defaults(run=_restore)
+
+    batch = sub.add_parser("batch", help="restore every photo in a folder")
+    batch.add_argument("input_dir", type=Path)
+    batch.add_argument("output_dir", type=Path)
+    _task_arguments(batch)
+    batch.add_argument("--masks", type=Path, help="inpaint: folder of same-named PNG masks")
+    batch.add_argument("--recursive", action="store_true")
+    batch.add_argument("--format", choices=["png", "jpg", "tif", "webp"], help="output format (default: as the input)")
+    batch.add_argument("--overwrite", action="store_true", help="redo outputs that exist (default: skip them)")
+    batch.set_defaults(run=_batch)
+
+    for name in ("train", "export", "eval"):
+        cmd = sub.add_parser(name, help=f"{name} a model (needs PyTorch)", add_help=False)
+        cmd.add_argument("rest", nargs=argparse.REMAINDER)
+        cmd.set_defaults(run=_model_command(name))
+    test = sub.add_parser("self-test", help="restore a built-in sample with every task")
+    _model_arguments(test)
+    test.set_defaults(run=_self_test)
+    return parser
+
+
+def _model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
+    p.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+
+
+def _task_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", required=True, choices=["colorize", "inpaint", "extend", "jpeg"])
+    p.add_argument("--extend", metavar="L,T,R,B", help="extend: pixels to add on each side")
+    p.add_argument("--aspect", metavar="W:H", help="extend: grow to this aspect ratio instead, e.g. 4:5")
+    p.add_argument("--steps", type=int, help="denoising steps (default: the model's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--candidates", type=int, default=1, help="1-4; more than one writes NAME-1, NAME-2, ...")
+    p.add_argument("--sampler", choices=["ddim", "ancestral"], default="ddim")
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP output quality")
+    _model_arguments(p)
+
+
+def _load(args: argparse.Namespace):
+    from palette_desktop.engine.loader import Backend, load_model
+
+    model = load_model(args.model, Backend(args.backend), args.device)
+    print(f"model {model.manifest.name} on {model.backend_name}", file=sys.stderr)
+    return model
+
+
+def _request(args: argparse.Namespace, model, size: tuple[int, int] | None = None):
+    from palette_desktop.core.conditions import Task
+    from palette_desktop.diffusion.samplers import SamplerKind
+    from palette_desktop.tasks.common import SamplingOptions
+    from palette_desktop.tasks.extend import Margins, margins_for_aspect
+    from palette_desktop.tasks.run import TaskRequest
+
+    try:
+        options = SamplingOptions(steps=args.steps or model.manifest.default_steps, seed=args.seed,
+                                  candidates=args.candidates, sampler=SamplerKind(args.sampler))
+    except ValueError as exc:
+        raise TaskError(str(exc)) from None
+    task = Task(args.task)
+    margins = None
+    if task is Task.EXTEND:
+        if args.extend:
+            margins = Margins.parse(args.extend)
+        elif args.aspect and size is not None:
+            margins = margins_for_aspect(*size, *_ratio(args.aspect))
+        elif not args.aspect:
+            raise TaskError("extend needs --extend L,T,R,B or --aspect W:H")
+    return TaskRequest(task, options, margins=margins)
+
+
+def _ratio(text: str) -> tuple[float, float]:
+    try:
+        w, h = (float(v) for v in text.split(":"))
+        if w <= 0 or h <= 0:
+            raise ValueError
+    except ValueError:
+        raise TaskError(f"aspect {text!r}: give it as W:H, e.g. 4:5") from None
+    return w, h
+
+
+class _Bar:
+    """tqdm progress bar fed by a TaskState."""
+
+    def __init__(self, desc: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=0, desc=desc, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def __call__(self, report) -> None:
+        self.bar.total = report.total
+        self.bar.n = report.done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from palette_desktop.core.imageio import WRITE_FORMATS, load_image, save_image
+    from palette_desktop.core.masks import read_mask_file
+    from palette_desktop.core.progress import TaskState
+    from palette_desktop.tasks.run import apply_task
+
+    if args.output.suffix.lower() not in WRITE_FORMATS:
+        raise TaskError(f"{args.output.name}: unknown output format; use one of {', '.join(sorted(WRITE_FORMATS))}")
+    if args.output.exists() and args.input.exists() and os.path.samefile(args.input, args.output):
+        raise TaskError("the output would overwrite the original; choose another name")
+    photo = load_image(args.input)
+    model = _load(args)
+    request = _request(args, model, photo.size)
+    if request.task.value == "inpaint":
+        if args.mask is None:
+            raise TaskError("inpaint needs --mask MASK.png (white = replace)")
+        request = replace(request, mask=read_mask_file(args.mask, photo.size))
+    bar = _Bar(args.input.name)
+    try:
+        results = apply_task(photo, request, model, TaskState(bar))
+    finally:
+        bar.close()
+    for i, result in enumerate(results, start=1):
+        target = args.output if len(results) == 1 else args.output.with_name(f"{args.output.stem}-{i}{args.output.suffix}")
+        save_image(result, target, quality=args.quality)
+        print(target)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from palette_desktop.core.progress import TaskState
+    from palette_desktop.tasks.batch import check_folders, plan_batch, run_batch
+
+    check_folders(args.input_dir, args.output_dir)
+    if args.task == "inpaint" and args.masks is None:
+        raise TaskError("inpaint in a batch needs --masks FOLDER of same-named PNGs")
+    if args.task == "extend" and not (args.extend or args.aspect):
+        raise TaskError("extend needs --extend L,T,R,B or --aspect W:H")
+    items = plan_batch(args.input_dir, args.output_dir, recursive=args.recursive,
+                       suffix=f".{args.format}" if args.format else None, masks_dir=args.masks)
+    if not items:
+        raise TaskError(f"{args.input_dir}: no images found")
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    model = _load(args)
+    request = _request(args, model)
+    if args.aspect and not args.extend:
+        print("palette-desktop: --aspect in a batch is applied per photo", file=sys.stderr)
+    from tqdm import tqdm
+
+    files = tqdm(total=len(items), desc="photos", unit="photo", file=sys.stderr)
+
+    def on_file(index: int, item, status: str) -> None:
+        if status != "running":
+            files.update(1)
+            if status not in ("done", "skipped"):
+                files.write(f"failed: {item.source.name}: {status}")
+
+    report = run_batch(items, request, model, skip_existing=not args.overwrite, quality=args.quality,
+                       state=TaskState(), on_file=on_file, aspect=_ratio(args.aspect) if args.aspect and not args.extend else None)
+    files.close()
+    print(f"{len(report.done)} restored, {len(report.skipped)} skipped (output exists), {len(report.failed)} failed",
+          file=sys.stderr)
+    for source, message in report.failed:
+        print(f"  {source}: {message}", file=sys.stderr)
+    if report.cancelled:
+        return EXIT_CANCELLED
+    return EXIT_FAILED if report.failed else 0
+
+
+def _model_command(name: str):
+    def run(args: argparse.Namespace) -> int:
+        try:
+            from palette_desktop.model import commands
+        except ImportError as exc:
+            raise TaskError(f"{name} needs PyTorch: pip install 'palette-desktop[torch]' ({exc})") from None
+        return getattr(commands, name)(args.rest)
+    return run
+
+
+def _self_test(args: argparse.Namespace) -> int:
+    from palette_desktop.selftest import run_self_test
+
+    return run_self_test(_load(args))
+
+
+def _open_window(path: str | None) -> int:
+    try:
+        from palette_desktop.app.main import run_app
+    except ImportError as exc:
+        print(f"palette-desktop: the window needs PySide6 ({exc})", file=sys.stderr)
+        return EXIT_FAILED
+    return run_app(path)

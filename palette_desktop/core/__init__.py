@@ -1,0 +1,1 @@
+"""Image handling free of Qt and torch: I/O, masks, tiling, colour, degradations, progress."""

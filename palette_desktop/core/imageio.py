@@ -1,0 +1,215 @@
+"""Reading and writing photographs as photographers have them.
+
+Every image becomes a :class:`Photo`: float32 RGB in [0, 1] with the EXIF orientation
+applied, plus what must survive a round trip (alpha, ICC profile, EXIF, bit depth).
+Pillow reads most files; OpenCV reads 16-bit colour PNG/TIFF, which Pillow truncates to
+8 bits. Writes go to a temporary file beside the target and are renamed into place, so a
+crash never leaves half a file, and the input file is never opened for writing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from palette_desktop.core.errors import ImageError
+
+DEFAULT_MAX_PIXELS = 100_000_000
+"""Largest image accepted (100 MP): float32 working copies of it take about 1.2 GB."""
+
+READ_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+WRITE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF",
+                 ".tiff": "TIFF", ".webp": "WEBP", ".bmp": "BMP"}
+_SIXTEEN_BIT_FORMATS = {"PNG", "TIFF"}
+_ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
+
+# Pillow guards against decompression bombs with a warning, then an error at 2x its
+# limit; we check the declared size ourselves before decoding and say it plainly.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An image ready for the tasks, and what must be written back with it."""
+
+    pixels: np.ndarray  # HxWx3 float32 RGB in [0, 1]
+    alpha: np.ndarray | None = None  # HxW float32 in [0, 1]
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    bit_depth: int = 8
+    grayscale: bool = False  # the source had no colour
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.pixels.shape[1], self.pixels.shape[0]
+
+    def with_pixels(self, pixels: np.ndarray, *, grayscale: bool | None = None) -> Photo:
+        """The same photo metadata around new pixels (alpha dropped if the size changed)."""
+        alpha = self.alpha if self.alpha is not None and self.alpha.shape == pixels.shape[:2] else None
+        gray = self.grayscale if grayscale is None else grayscale
+        return replace(self, pixels=np.ascontiguousarray(pixels, dtype=np.float32), alpha=alpha, grayscale=gray)
+
+
+def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """Read an image file; raise :class:`ImageError` with a one-line reason if it can't be used."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ImageError(f"{name}: no such file")
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            if width * height > max_pixels:
+                raise ImageError(
+                    f"{name}: {width}×{height} is {width * height / 1e6:.0f} MP, over the "
+                    f"{max_pixels / 1e6:.0f} MP limit; downscale it first")
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+            im.load()
+            orientation = im.getexif().get(0x0112, 1)
+            photo = _photo_from_pil(ImageOps.exif_transpose(im))
+            if photo.bit_depth == 8 and im.format in ("PNG", "TIFF"):
+                photo = _maybe_sixteen_bit_colour(path, photo, orientation)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image file, or a format that is not supported") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
+        raise ImageError(f"{name}: the file is damaged or truncated ({_short(exc)})") from None
+    return photo
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+
+
+def _photo_from_pil(im: Image.Image) -> Photo:
+    icc = im.info.get("icc_profile")
+    exif = im.getexif().tobytes() if len(im.getexif()) else None
+    mode = im.mode
+    alpha = None
+    bit_depth = 8
+    if mode in ("P", "PA"):
+        im = im.convert("RGBA" if ("transparency" in im.info or mode == "PA") else "RGB")
+        mode = im.mode
+    if mode == "CMYK":
+        im, icc = _cmyk_to_srgb(im, icc), None
+        mode = "RGB"
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(im).astype(np.float32)
+        gray = np.clip(arr / 65535.0, 0.0, 1.0)
+        return Photo(np.repeat(gray[..., None], 3, axis=2), None, icc, exif, 16, True)
+    if mode == "F":
+        gray = np.clip(np.asarray(im, dtype=np.float32), 0.0, 1.0)
+        return Photo(np.repeat(gray[..., None], 3, axis=2), None, icc, exif, 16, True)
+    grayscale = mode in ("1", "L", "LA")
+    if mode in ("RGBA", "LA"):
+        alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
+    rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    return Photo(rgb, alpha, icc, exif, bit_depth, grayscale)
+
+
+def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert through the embedded CMYK profile when there is one, else Pillow's formula."""
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError):
+            pass
+    return im.convert("RGB")
+
+
+_ORIENT_OPS = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1),
+}
+
+
+def _maybe_sixteen_bit_colour(path: Path, photo: Photo, orientation: int) -> Photo:
+    """Pillow reads 16-bit RGB(A) as 8-bit; reread such files with OpenCV to keep the depth."""
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None or data.dtype != np.uint16 or data.ndim != 3:
+        return photo
+    arr = data.astype(np.float32) / 65535.0
+    alpha = arr[..., 3] if arr.shape[2] == 4 else None
+    rgb = arr[..., 2::-1] if arr.shape[2] >= 3 else np.repeat(arr[..., :1], 3, axis=2)
+    op = _ORIENT_OPS.get(orientation)
+    if op is not None:
+        rgb = op(rgb)
+        alpha = op(alpha) if alpha is not None else None
+    alpha = np.ascontiguousarray(alpha) if alpha is not None else None
+    return replace(photo, pixels=np.ascontiguousarray(rgb), alpha=alpha, bit_depth=16, grayscale=False)
+
+
+def is_gray(pixels: np.ndarray, tolerance: float = 1.5 / 255) -> bool:
+    """True when the three channels agree everywhere (a black-and-white photo)."""
+    return bool(np.abs(pixels[..., 0] - pixels[..., 1]).max() <= tolerance
+                and np.abs(pixels[..., 1] - pixels[..., 2]).max() <= tolerance)
+
+
+def save_image(photo: Photo, path: str | os.PathLike, quality: int = 95) -> Path:
+    """Write atomically; the format comes from the extension. Returns the path written."""
+    path = Path(path)
+    fmt = WRITE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"{path.name}: unknown output format; use one of {', '.join(sorted(WRITE_FORMATS))}")
+    if not path.parent.is_dir():
+        raise ImageError(f"{path.parent}: the output folder does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        _write(photo, Path(tmp), fmt, quality)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ImageError(f"{path.name}: could not write ({_short(exc)})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _write(photo: Photo, tmp: Path, fmt: str, quality: int) -> None:
+    keep_alpha = photo.alpha is not None and fmt in _ALPHA_FORMATS
+    gray = photo.grayscale and is_gray(photo.pixels)
+    if photo.bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS and not gray:
+        # Pillow cannot hold 16-bit colour; OpenCV writes it (without ICC/EXIF).
+        arr = np.round(np.clip(photo.pixels, 0, 1) * 65535).astype(np.uint16)[..., ::-1]
+        if keep_alpha:
+            a = np.round(np.clip(photo.alpha, 0, 1) * 65535).astype(np.uint16)
+            arr = np.dstack([arr, a])
+        ok = cv2.imwrite(str(tmp), np.ascontiguousarray(arr))
+        if not ok:
+            raise OSError("OpenCV could not encode the 16-bit image")
+        return
+    if photo.bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS and not keep_alpha:
+        im = Image.fromarray(np.round(np.clip(photo.pixels[..., 0], 0, 1) * 65535).astype(np.uint16))
+    else:
+        rgb8 = np.round(np.clip(photo.pixels, 0, 1) * 255).astype(np.uint8)
+        if gray:
+            im = Image.fromarray(rgb8[..., 0], "L")
+        else:
+            im = Image.fromarray(rgb8, "RGB")
+        if keep_alpha:
+            im.putalpha(Image.fromarray(np.round(np.clip(photo.alpha, 0, 1) * 255).astype(np.uint8), "L"))
+    kwargs: dict = {}
+    if photo.icc_profile and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
+        kwargs["icc_profile"] = photo.icc_profile
+    if photo.exif and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
+        kwargs["exif"] = photo.exif
+    if fmt in ("JPEG", "WEBP"):
+        kwargs["quality"] = int(quality)
+    if fmt == "JPEG":
+        kwargs["subsampling"] = 0 if quality >= 90 else 2
+    im.save(tmp, fmt, **kwargs)

@@ -1,0 +1,119 @@
+"""Masks: 2-D float32 arrays where 1 marks pixels to generate and 0 pixels to keep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from palette_desktop.core.errors import TaskError
+from palette_desktop.core.imageio import load_image
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle, half-open: x0 <= x < x1, y0 <= y < y1."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+    def grow(self, margin: int, width: int, height: int) -> Box:
+        """Enlarge by ``margin`` on every side, clipped to a width×height image."""
+        return Box(max(0, self.x0 - margin), max(0, self.y0 - margin),
+                   min(width, self.x1 + margin), min(height, self.y1 + margin))
+
+
+def load_mask_array(gray: np.ndarray) -> np.ndarray:
+    """A user's mask image (HxW or HxWx3, any range 0..1) as a float32 mask."""
+    if gray.ndim == 3:
+        gray = gray.max(axis=2)
+    return np.clip(gray.astype(np.float32), 0.0, 1.0)
+
+
+def read_mask_file(path: str | Path, size: tuple[int, int]) -> np.ndarray:
+    """A mask image file (white = replace) for a photo of ``size`` (width, height)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TaskError(f"no mask {path.name} for this photo")
+    mask = load_mask_array(load_image(path).pixels)
+    if (mask.shape[1], mask.shape[0]) != tuple(size):
+        raise TaskError(f"mask {path.name} is {mask.shape[1]}×{mask.shape[0]}, the photo {size[0]}×{size[1]}")
+    return mask
+
+
+def bounding_box(mask: np.ndarray) -> Box | None:
+    """The smallest box holding every non-zero pixel, or None for an empty mask."""
+    ys, xs = np.nonzero(mask > 0)
+    if ys.size == 0:
+        return None
+    return Box(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Grow the non-zero area of a mask by ``radius`` pixels (binary result)."""
+    binary = (mask > 0).astype(np.uint8)
+    if radius <= 0:
+        return binary.astype(np.float32)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(binary, kernel).astype(np.float32)
+
+
+def feather(mask: np.ndarray, radius: float) -> np.ndarray:
+    """Soften a mask's edge by a Gaussian of ``radius`` px, never beyond its own area.
+
+    The result is zero wherever the input was zero, so compositing with it leaves every
+    pixel outside the painted area bit-identical.
+    """
+    if radius <= 0:
+        return mask.astype(np.float32)
+    binary = (mask > 0).astype(np.float32)
+    soft = cv2.GaussianBlur(binary, (0, 0), sigmaX=radius / 2)
+    return np.where(binary > 0, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)
+
+
+def component_boxes(mask: np.ndarray, join_distance: int) -> list[Box]:
+    """Boxes around groups of painted areas; areas closer than ``join_distance`` share a box."""
+    joined = dilate(mask, join_distance // 2).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    height, width = mask.shape
+    boxes = []
+    for x, y, w, h, _area in stats[1:count]:
+        box = Box(int(x), int(y), int(x + w), int(y + h))
+        inner = bounding_box(mask[box.slices()])
+        if inner is not None:
+            boxes.append(Box(box.x0 + inner.x0, box.y0 + inner.y0, box.x0 + inner.x1, box.y0 + inner.y1))
+    return boxes
+
+
+def hole_thickness(mask: np.ndarray) -> float:
+    """Twice the largest distance from a masked pixel to the nearest kept pixel (px)."""
+    binary = (mask > 0).astype(np.uint8)
+    if not binary.any():
+        return 0.0
+    padded = np.pad(binary, 1, constant_values=0)
+    return float(cv2.distanceTransform(padded, cv2.DIST_L2, 3).max() * 2)
+
+
+def draw_stroke(mask: np.ndarray, points: list[tuple[float, float]], radius: float, value: float = 1.0) -> None:
+    """Paint a round brush along ``points`` (x, y) into ``mask`` in place."""
+    thickness = max(1, int(round(radius * 2)))
+    pts = [(int(round(x)), int(round(y))) for x, y in points]
+    if len(pts) == 1:
+        cv2.circle(mask, pts[0], max(1, int(round(radius))), value, -1, lineType=cv2.LINE_AA)
+    for a, b in zip(pts, pts[1:]):
+        cv2.line(mask, a, b, value, thickness, lineType=cv2.LINE_AA)

@@ -1,0 +1,1 @@
+"""Noise schedules, samplers and the refinement loop: numpy only, no Qt, no torch."""

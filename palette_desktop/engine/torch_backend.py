@@ -1,0 +1,40 @@
+"""Denoiser on torch, for machines without ONNX Runtime or when asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from palette_desktop.core.errors import ModelError
+
+
+class TorchDenoiser:
+    def __init__(self, weights_path: Path, unet: dict, device: str = "auto") -> None:
+        try:
+            import torch
+        except ImportError:
+            raise ModelError("the torch backend needs PyTorch: pip install 'palette-desktop[torch]'") from None
+        from palette_desktop.model.config import UNetConfig
+        from palette_desktop.model.unet import PaletteUNet
+
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ModelError("CUDA was asked for, but torch sees no CUDA GPU")
+        self.torch = torch
+        self.dev = torch.device("cuda" if device in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
+        try:
+            state = torch.load(weights_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for damaged files
+            raise ModelError(f"{Path(weights_path).name}: cannot read the weights ({str(exc).splitlines()[0][:160]})") from None
+        self.model = PaletteUNet(UNetConfig.from_dict(unet))
+        self.model.load_state_dict({k: v.float() for k, v in state.items()})
+        self.model.eval().to(self.dev)
+        self.device = "CUDA" if self.dev.type == "cuda" else "CPU"
+        self.name = f"PyTorch · {self.device}"
+
+    def denoise(self, noisy: np.ndarray, gamma: np.ndarray, condition: np.ndarray) -> np.ndarray:
+        t = self.torch
+        with t.inference_mode():
+            out = self.model(t.from_numpy(noisy).to(self.dev), t.from_numpy(gamma).to(self.dev),
+                             t.from_numpy(condition).to(self.dev))
+        return out.float().cpu().numpy()

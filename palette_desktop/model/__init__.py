@@ -1,0 +1,1 @@
+"""Torch only: the UNet, training, export to ONNX, evaluation."""

@@ -1,0 +1,45 @@
+"""Writing a trained UNet as a model folder: ONNX + torch weights + manifest + card."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+
+from palette_desktop.diffusion.samplers import PredictionKind
+from palette_desktop.diffusion.schedules import ScheduleKind
+from palette_desktop.engine.manifest import Manifest, write_manifest
+from palette_desktop.model.unet import PaletteUNet
+
+ONNX_FILE = "model.onnx"
+TORCH_FILE = "model.pt"
+ALL_TASKS = ("colorize", "inpaint", "extend", "jpeg")
+
+
+def export_model(model: PaletteUNet, out_dir: Path, *, name: str, card: str,
+                 schedule: ScheduleKind = ScheduleKind.COSINE, prediction: PredictionKind = PredictionKind.X0,
+                 working_size: int = 256, default_steps: int = 20, description: str = "",
+                 tasks: tuple[str, ...] = ALL_TASKS) -> Manifest:
+    """Export with dynamic batch, height and width; returns the manifest written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.float().eval().cpu()
+    cfg = model.config
+    m = cfg.size_multiple * 4
+    example = (torch.zeros(1, cfg.image_channels, m, m), torch.full((1,), 0.5),
+               torch.zeros(1, cfg.condition_channels, m, m))
+    dims = {0: "batch", 2: "height", 3: "width"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, example, str(out_dir / ONNX_FILE), input_names=["noisy", "gamma", "condition"],
+                          output_names=["prediction"], opset_version=17, dynamo=False,
+                          dynamic_axes={"noisy": dims, "condition": dims, "gamma": {0: "batch"}, "prediction": dims})
+    torch.save({k: v.half() for k, v in model.state_dict().items()}, out_dir / TORCH_FILE)
+    (out_dir / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+    manifest = Manifest(name=name, tasks=tuple(tasks), schedule=schedule, prediction=prediction,
+                        working_size=working_size, size_multiple=cfg.size_multiple, onnx_file=ONNX_FILE,
+                        onnx_sha256="", torch_file=TORCH_FILE, image_channels=cfg.image_channels,
+                        condition_channels=cfg.condition_channels, default_steps=default_steps,
+                        unet=cfg.to_dict(), description=description)
+    return write_manifest(out_dir, manifest)

@@ -1,0 +1,62 @@
+"""One entry point for the CLI, the batch runner and the window: a photo and a request in, photos out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from palette_desktop.core.color import to_gray
+from palette_desktop.core.conditions import Task
+from palette_desktop.core.errors import TaskError
+from palette_desktop.core.imageio import Photo, is_gray
+from palette_desktop.core.progress import TaskState
+from palette_desktop.engine.loader import LoadedModel
+from palette_desktop.tasks.colorize import colorize
+from palette_desktop.tasks.common import SamplingOptions
+from palette_desktop.tasks.extend import Margins, extend
+from palette_desktop.tasks.inpaint import inpaint
+from palette_desktop.tasks.jpeg import restore_jpeg
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    task: Task
+    options: SamplingOptions = field(default_factory=SamplingOptions)
+    mask: np.ndarray | None = None  # inpaint: HxW in [0, 1], 1 = replace
+    margins: Margins | None = None  # extend
+
+
+def apply_task(photo: Photo, request: TaskRequest, model: LoadedModel, state: TaskState) -> list[Photo]:
+    """Run a task on a photo; returns one photo per candidate.
+
+    A black-and-white photo stays black-and-white for every task but colorize; alpha
+    follows the pixels (new canvas area is opaque).
+    """
+    if request.task.value not in model.manifest.tasks:
+        raise TaskError(f"the model {model.manifest.name} cannot {request.task.value}")
+    pixels, opts = photo.pixels, request.options
+    gray = is_gray(pixels)
+    if request.task is Task.COLORIZE:
+        return [photo.with_pixels(p, grayscale=False) for p in colorize(pixels, model, opts, state)]
+    if request.task is Task.JPEG:
+        outs = restore_jpeg(pixels, model, opts, state)
+        return [photo.with_pixels(to_gray(p) if gray else p) for p in outs]
+    if request.task is Task.INPAINT:
+        if request.mask is None:
+            raise TaskError("inpaint needs a mask")
+        outs = inpaint(pixels, request.mask, model, opts, state)
+        if gray:
+            outs = [np.where(request.mask[..., None] > 0, to_gray(p), pixels) for p in outs]
+        return [photo.with_pixels(p) for p in outs]
+    margins = request.margins or Margins()
+    outs = extend(pixels, margins, model, opts, state)
+    alpha = None
+    if photo.alpha is not None:
+        alpha = np.pad(photo.alpha, ((margins.top, margins.bottom), (margins.left, margins.right)), constant_values=1.0)
+    if gray:
+        new = np.ones(outs[0].shape[:2], bool)
+        new[margins.top:margins.top + pixels.shape[0], margins.left:margins.left + pixels.shape[1]] = False
+        outs = [np.where(new[..., None], to_gray(p), p) for p in outs]
+    return [Photo(np.ascontiguousarray(p, dtype=np.float32), alpha, photo.icc_profile, photo.exif,
+                  photo.bit_depth, photo.grayscale) for p in outs]

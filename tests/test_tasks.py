@@ -1,0 +1,161 @@
+"""Each task's invariant on a real photo, with a tiny exported model on ONNX Runtime."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from palette_desktop.core.color import lightness
+from palette_desktop.core.conditions import Task
+from palette_desktop.core.errors import Cancelled, TaskError
+from palette_desktop.core.imageio import load_image
+from palette_desktop.core.progress import TaskState
+from palette_desktop.tasks.common import SamplingOptions
+from palette_desktop.tasks.extend import Margins, margins_for_aspect
+from palette_desktop.tasks.inpaint import plan_windows
+from palette_desktop.core.masks import Box
+from palette_desktop.tasks.run import TaskRequest, apply_task
+
+FAST = SamplingOptions(steps=2)
+
+
+def test_colorize_keeps_the_photos_own_lightness(shirt, tiny_model):
+    gray = shirt.with_pixels(np.repeat(shirt.pixels.mean(axis=2, keepdims=True), 3, axis=2), grayscale=True)
+    out = apply_task(gray, TaskRequest(Task.COLORIZE, FAST), tiny_model, TaskState())[0]
+    assert out.size == gray.size
+    assert np.abs(lightness(out.pixels) - lightness(gray.pixels)).mean() < 0.5
+    assert not out.grayscale
+
+
+def test_inpaint_leaves_unmasked_pixels_bit_identical(shirt, scratch_mask, tiny_model):
+    outs = apply_task(shirt, TaskRequest(Task.INPAINT, SamplingOptions(steps=2, candidates=2), mask=scratch_mask),
+                      tiny_model, TaskState())
+    assert len(outs) == 2
+    for out in outs:
+        assert np.array_equal(out.pixels[scratch_mask == 0], shirt.pixels[scratch_mask == 0])
+        assert not np.array_equal(out.pixels[scratch_mask > 0], shirt.pixels[scratch_mask > 0])
+    assert not np.array_equal(outs[0].pixels, outs[1].pixels)
+
+
+def test_inpaint_on_a_photo_larger_than_the_working_size(tiny_model, data_dir):
+    big = load_image(data_dir / "trousers.jpg")
+    big = big.with_pixels(np.tile(big.pixels, (2, 3, 1)))  # 360×320: several windows at 64 px
+    mask = np.zeros(big.pixels.shape[:2], np.float32)
+    mask[10:300, 100:103] = 1  # a long thin scratch: native-resolution tiles
+    mask[200:290, 200:330] = 1  # a large hole: one downscaled window
+    state = TaskState()
+    out = apply_task(big, TaskRequest(Task.INPAINT, FAST, mask=mask), tiny_model, state)[0]
+    assert np.array_equal(out.pixels[mask == 0], big.pixels[mask == 0])
+    assert state.done == state.total > 2 * FAST.steps
+
+
+def test_thin_strokes_use_native_tiles_and_holes_a_scaled_window():
+    mask = np.zeros((1000, 1000), np.float32)
+    mask[100:900, 500:504] = 1
+    windows = plan_windows(mask, Box(0, 0, 1000, 1000), 256)
+    assert len(windows) > 1 and all(w.scale == 1.0 for w in windows)
+    covered = np.zeros_like(mask, bool)
+    for w in windows:
+        covered[w.commit.slices()] = True
+    assert covered[mask > 0].all()
+    mask[:] = 0
+    mask[200:700, 200:700] = 1
+    (window,) = plan_windows(mask, Box(0, 0, 1000, 1000), 256)
+    assert window.scale < 1.0 and window.box.width >= 500
+
+
+def test_soft_mask_edges_blend_only_inside_the_mask(shirt, tiny_model):
+    from palette_desktop.core.masks import feather
+
+    mask = np.zeros(shirt.pixels.shape[:2], np.float32)
+    mask[30:80, 40:120] = 1
+    soft = feather(mask, 8)
+    assert 0 < soft[30, 60] < 1 and soft[55, 80] == pytest.approx(1.0, abs=0.01)
+    out = apply_task(shirt, TaskRequest(Task.INPAINT, FAST, mask=soft), tiny_model, TaskState())[0]
+    assert np.array_equal(out.pixels[soft == 0], shirt.pixels[soft == 0])
+
+
+def test_extend_size_and_placement(shirt, tiny_model):
+    out = apply_task(shirt, TaskRequest(Task.EXTEND, FAST, margins=Margins(20, 10, 30, 0)), tiny_model, TaskState())[0]
+    assert out.size == (160 + 50, 120 + 10)
+    assert np.array_equal(out.pixels[10:130, 20:180], shirt.pixels)
+
+
+def test_extend_to_an_aspect_ratio(shirt, tiny_model):
+    margins = margins_for_aspect(160, 120, 4, 5)
+    assert (margins.top + margins.bottom, margins.left + margins.right) == (80, 0)
+    out = apply_task(shirt, TaskRequest(Task.EXTEND, FAST, margins=margins), tiny_model, TaskState())[0]
+    assert out.size == (160, 200)
+
+
+def test_jpeg_keeps_the_size_and_blends_tiles(tiny_model, data_dir):
+    photo = load_image(data_dir / "trousers.jpg")
+    state = TaskState()
+    out = apply_task(photo, TaskRequest(Task.JPEG, FAST), tiny_model, state)[0]
+    assert out.size == photo.size
+    assert state.total == 2 * 3 * FAST.steps  # 120×160 in 64 px tiles overlapping by 8
+    assert np.abs(out.pixels - photo.pixels).mean() < 0.2
+
+
+def test_gray_photo_stays_gray_outside_colorize(shirt, scratch_mask, tiny_model):
+    gray = shirt.with_pixels(np.repeat(shirt.pixels[..., 1:2], 3, axis=2), grayscale=True)
+    out = apply_task(gray, TaskRequest(Task.INPAINT, FAST, mask=scratch_mask), tiny_model, TaskState())[0]
+    assert np.array_equal(out.pixels[..., 0], out.pixels[..., 2])
+
+
+def test_same_seed_same_bits(shirt, scratch_mask, tiny_model):
+    request = TaskRequest(Task.INPAINT, SamplingOptions(steps=2, seed=5), mask=scratch_mask)
+    a = apply_task(shirt, request, tiny_model, TaskState())[0]
+    b = apply_task(shirt, request, tiny_model, TaskState())[0]
+    c = apply_task(shirt, TaskRequest(Task.INPAINT, SamplingOptions(steps=2, seed=6), mask=scratch_mask),
+                   tiny_model, TaskState())[0]
+    assert np.array_equal(a.pixels, b.pixels)
+    assert not np.array_equal(a.pixels, c.pixels)
+
+
+def test_cancel_stops_within_one_step(shirt, tiny_model):
+    seen = []
+    state = TaskState(on_step=lambda report: (seen.append(report.done), report.done == 3 and state.cancel()))
+    with pytest.raises(Cancelled):
+        apply_task(shirt, TaskRequest(Task.JPEG, SamplingOptions(steps=50)), tiny_model, state)
+    assert seen == [1, 2, 3]
+
+
+def test_cancel_from_another_thread(shirt, tiny_model):
+    state = TaskState(on_step=lambda report: started.set())
+    started = threading.Event()
+    errors = []
+
+    def work():
+        try:
+            apply_task(shirt, TaskRequest(Task.JPEG, SamplingOptions(steps=1000)), tiny_model, state)
+        except Cancelled as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert started.wait(10)
+    state.cancel()
+    worker.join(10)
+    assert not worker.is_alive() and errors and state.done < 1000 * 9
+
+
+@pytest.mark.parametrize("request_, message", [
+    (TaskRequest(Task.INPAINT, FAST, mask=np.zeros((120, 160), np.float32)), "mask is empty"),
+    (TaskRequest(Task.INPAINT, FAST, mask=np.ones((10, 10), np.float32)), "mask is 10×10"),
+    (TaskRequest(Task.EXTEND, FAST, margins=Margins()), "every margin is 0"),
+    (TaskRequest(Task.EXTEND, FAST, margins=Margins(-1, 0, 0, 0)), "negative"),
+    (TaskRequest(Task.EXTEND, FAST, margins=Margins(10000, 0, 0, 0)), "at most"),
+])
+def test_bad_task_parameters_are_refused(shirt, tiny_model, request_, message):
+    with pytest.raises(TaskError, match=message):
+        apply_task(shirt, request_, tiny_model, TaskState())
+
+
+def test_alpha_follows_the_photo(shirt, tiny_model):
+    alpha = np.full(shirt.pixels.shape[:2], 0.5, np.float32)
+    with_alpha = shirt.__class__(shirt.pixels, alpha)
+    out = apply_task(with_alpha, TaskRequest(Task.EXTEND, FAST, margins=Margins(8, 0, 0, 0)), tiny_model, TaskState())[0]
+    assert out.alpha.shape == (120, 168) and out.alpha[0, 0] == 1.0 and out.alpha[0, 8] == 0.5
