@@ -67,7 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--overwrite", action="store_true", help="redo outputs that exist (default: skip them)")
     batch.set_defaults(run=_batch)
 
-    for name in ("train", "export", "eval"):
+    evaluate = sub.add_parser("eval", help="score a model against classical baselines", add_help=False)
+    evaluate.add_argument("rest", nargs=argparse.REMAINDER)
+    evaluate.set_defaults(run=_eval)
+    for name in ("train", "export"):
         cmd = sub.add_parser(name, help=f"{name} a model (needs PyTorch)", add_help=False)
         cmd.add_argument("rest", nargs=argparse.REMAINDER)
         cmd.set_defaults(run=_model_command(name))
@@ -233,6 +236,12 @@ def _model_command(name: str):
             raise TaskError(f"{name} needs PyTorch: pip install 'palette-desktop[torch]' ({exc})") from None
         return getattr(commands, name)(args.rest)
     return run
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from palette_desktop.evaluation import main as eval_main
+
+    return eval_main(args.rest)
 
 
 def _self_test(args: argparse.Namespace) -> int:

@@ -34,8 +34,18 @@ TELEA_RADIUS = 5
 
 def telea_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Holes (mask > 0) filled by OpenCV's Telea method; other pixels unchanged."""
+    return classical_fill(image, mask, cv2.INPAINT_TELEA)
+
+
+def classical_fill(image: np.ndarray, mask: np.ndarray, method: int) -> np.ndarray:
+    """OpenCV inpainting (``cv2.INPAINT_TELEA`` or ``cv2.INPAINT_NS``) of the holes.
+
+    The holes are blanked first: OpenCV reads the pixels under the mask at its edge, and
+    what is under the mask must never reach the result (in training it is the answer).
+    """
     hole = (mask > 0).astype(np.uint8)
-    filled = cv2.inpaint(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8), hole, TELEA_RADIUS, cv2.INPAINT_TELEA)
+    blanked = np.where(hole[..., None] > 0, 0.0, np.clip(image, 0, 1))
+    filled = cv2.inpaint(np.round(blanked * 255).astype(np.uint8), hole, TELEA_RADIUS, method)
     return np.where(hole[..., None] > 0, filled.astype(np.float32) / 255.0, image).astype(np.float32)
 
 

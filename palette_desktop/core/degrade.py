@@ -1,0 +1,153 @@
+"""Damage made on the fly from clean photos: the training examples and the eval inputs.
+
+Numpy and OpenCV only, so that training (torch), evaluation and tests share one source
+of truth. Every function takes a ``numpy.random.Generator`` and is deterministic in it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from palette_desktop.core.color import to_gray
+from palette_desktop.core.conditions import Task, build_condition
+
+TASK_WEIGHTS = {Task.COLORIZE: 0.2, Task.INPAINT: 0.35, Task.EXTEND: 0.15, Task.JPEG: 0.3}
+GRAY_TASKS = (Task.INPAINT, Task.JPEG)  # no colour truth: nothing to learn for colorize/extend colour
+
+
+@dataclass(frozen=True)
+class Example:
+    condition: np.ndarray  # HxWx4 in [0, 1]
+    target: np.ndarray  # HxWx3 in [0, 1]
+    generate: np.ndarray  # HxW: 1 where the network generates (and the loss counts)
+    task: Task
+
+
+def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, max_zoom_out: float = 2.0) -> np.ndarray:
+    """A size×size crop covering 1 to ``max_zoom_out`` × size of the photo (scale jitter), maybe mirrored."""
+    h, w = image.shape[:2]
+    side = int(min(h, w, size * rng.uniform(1.0, max_zoom_out)))
+    y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+    crop = image[y:y + side, x:x + side]
+    if side != size:
+        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return np.ascontiguousarray(crop, dtype=np.float32)
+
+
+def brush_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Free-form strokes as DeepFill v2's generator draws them: random walks of thick lines."""
+    mask = np.zeros((h, w), np.float32)
+    scale = min(h, w) / 256
+    for _ in range(rng.integers(1, 5)):
+        x, y = rng.integers(0, w), rng.integers(0, h)
+        width = int(rng.uniform(8, 30) * scale) + 1
+        angle = rng.uniform(0, 2 * np.pi)
+        for _ in range(rng.integers(2, 7)):
+            angle += rng.uniform(-np.pi / 3, np.pi / 3)
+            length = rng.uniform(10, 60) * scale
+            nx = int(np.clip(x + length * np.cos(angle), 0, w - 1))
+            ny = int(np.clip(y + length * np.sin(angle), 0, h - 1))
+            cv2.line(mask, (int(x), int(y)), (nx, ny), 1.0, width)
+            cv2.circle(mask, (nx, ny), width // 2, 1.0, -1)
+            x, y = nx, ny
+    return mask
+
+
+def box_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    mask = np.zeros((h, w), np.float32)
+    bh, bw = int(h * rng.uniform(0.15, 0.45)), int(w * rng.uniform(0.15, 0.45))
+    y, x = rng.integers(0, h - bh + 1), rng.integers(0, w - bw + 1)
+    mask[y:y + bh, x:x + bw] = 1
+    return mask
+
+
+def scratch_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Thin, long, slightly wavy lines, as on a scratched print or negative."""
+    mask = np.zeros((h, w), np.float32)
+    for _ in range(rng.integers(1, 6)):
+        points = [(rng.uniform(0, w), rng.uniform(0, h))]
+        angle = rng.uniform(0, np.pi)
+        for _ in range(4):
+            angle += rng.uniform(-0.3, 0.3)
+            step = rng.uniform(0.1, 0.4) * max(h, w)
+            points.append((points[-1][0] + step * np.cos(angle), points[-1][1] + step * np.sin(angle)))
+        pts = np.array(points, np.int32).reshape(-1, 1, 2)
+        cv2.polylines(mask, [pts], False, 1.0, int(rng.integers(1, 5)))
+    return mask
+
+
+def inpaint_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """One of the three kinds of damage, never empty and never the whole picture."""
+    kind = rng.choice(3, p=[0.5, 0.2, 0.3])
+    mask = (brush_mask, box_mask, scratch_mask)[kind](h, w, rng)
+    if not mask.any():
+        mask = box_mask(h, w, rng)
+    return mask
+
+
+def extend_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """One to four sides, each 10–50 % of the picture (the known part stays a rectangle)."""
+    mask = np.zeros((h, w), np.float32)
+    sides = rng.permutation(4)[: rng.integers(1, 5)]
+    extents = {int(s): rng.uniform(0.1, 0.5) for s in sides}
+    if 0 in extents and 2 in extents:  # left and right together leave at least 20 %
+        extents[0], extents[2] = extents[0] * 0.8, extents[2] * 0.8
+    if 1 in extents and 3 in extents:
+        extents[1], extents[3] = extents[1] * 0.8, extents[3] * 0.8
+    for side, f in extents.items():
+        if side == 0:
+            mask[:, : int(w * f)] = 1
+        elif side == 1:
+            mask[: int(h * f)] = 1
+        elif side == 2:
+            mask[:, w - int(w * f):] = 1
+        else:
+            mask[h - int(h * f):] = 1
+    return mask
+
+
+def jpeg_compress(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Quality 5–50 with 4:2:0 chroma subsampling, a third of the time compressed twice."""
+    out = image
+    for _ in range(2 if rng.random() < 1 / 3 else 1):
+        buffer = io.BytesIO()
+        Image.fromarray(np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)).save(
+            buffer, "JPEG", quality=int(rng.integers(5, 51)), subsampling=2)
+        out = np.asarray(Image.open(buffer).convert("RGB"), np.float32) / 255.0
+    return out
+
+
+def old_print(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A black-and-white print: plain luminance, a sepia toning, or a faded low-contrast copy."""
+    gray = to_gray(image)
+    kind = rng.choice(3, p=[0.6, 0.2, 0.2])
+    if kind == 1:
+        gray = gray * np.array([1.07, 0.74, 0.43], np.float32) + np.array([0.0, 0.05, 0.08], np.float32)
+    elif kind == 2:
+        lift, span = rng.uniform(0.05, 0.2), rng.uniform(0.6, 0.85)
+        gray = lift + span * gray
+    return np.clip(gray, 0, 1).astype(np.float32)
+
+
+def make_example(image: np.ndarray, task: Task, rng: np.random.Generator) -> Example:
+    """A training (or evaluation) pair from a clean crop."""
+    h, w = image.shape[:2]
+    if task is Task.COLORIZE:
+        return Example(build_condition(task, old_print(image, rng)), image, np.ones((h, w), np.float32), task)
+    if task is Task.JPEG:
+        return Example(build_condition(task, jpeg_compress(image, rng)), image, np.ones((h, w), np.float32), task)
+    mask = inpaint_mask(h, w, rng) if task is Task.INPAINT else extend_mask(h, w, rng)
+    return Example(build_condition(task, image, mask), image, mask, task)
+
+
+def sample_task(rng: np.random.Generator, grayscale: bool) -> Task:
+    tasks = GRAY_TASKS if grayscale else tuple(TASK_WEIGHTS)
+    weights = np.array([TASK_WEIGHTS[t] for t in tasks])
+    return tasks[rng.choice(len(tasks), p=weights / weights.sum())]
