@@ -19,3 +19,7 @@ class TaskError(PaletteError):
 
 class Cancelled(PaletteError):
     """The user cancelled a running task; nothing was changed."""
+
+
+class OutOfMemory(PaletteError):
+    """The model ran out of memory even one image at a time; smaller tiles may still fit."""

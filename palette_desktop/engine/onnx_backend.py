@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from palette_desktop.core.errors import ModelError
+from palette_desktop.core.errors import ModelError, OutOfMemory
+from palette_desktop.engine.batching import split_on_oom
 
 _PROVIDER_NAMES = {"CUDAExecutionProvider": "CUDA", "CPUExecutionProvider": "CPU",
                    "CoreMLExecutionProvider": "CoreML", "DmlExecutionProvider": "DirectML"}
@@ -40,4 +41,12 @@ class OnnxDenoiser:
         self.name = f"ONNX Runtime · {self.device}"
 
     def denoise(self, noisy: np.ndarray, gamma: np.ndarray, condition: np.ndarray) -> np.ndarray:
-        return self.session.run(["prediction"], {"noisy": noisy, "gamma": gamma, "condition": condition})[0]
+        return split_on_oom(self._run, noisy, gamma, condition)
+
+    def _run(self, noisy: np.ndarray, gamma: np.ndarray, condition: np.ndarray) -> np.ndarray:
+        try:
+            return self.session.run(["prediction"], {"noisy": noisy, "gamma": gamma, "condition": condition})[0]
+        except Exception as exc:  # ORT raises its own untyped errors
+            if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
+                raise OutOfMemory(f"out of memory running the model at {noisy.shape[3]}×{noisy.shape[2]}") from None
+            raise ModelError(f"the model failed on {self.device}: {str(exc).splitlines()[0][:200]}") from None

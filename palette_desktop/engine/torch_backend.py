@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from palette_desktop.core.errors import ModelError
+from palette_desktop.core.errors import ModelError, OutOfMemory
+from palette_desktop.engine.batching import split_on_oom
 
 
 class TorchDenoiser:
@@ -33,8 +34,18 @@ class TorchDenoiser:
         self.name = f"PyTorch · {self.device}"
 
     def denoise(self, noisy: np.ndarray, gamma: np.ndarray, condition: np.ndarray) -> np.ndarray:
+        return split_on_oom(self._run, noisy, gamma, condition)
+
+    def _run(self, noisy: np.ndarray, gamma: np.ndarray, condition: np.ndarray) -> np.ndarray:
         t = self.torch
-        with t.inference_mode():
-            out = self.model(t.from_numpy(noisy).to(self.dev), t.from_numpy(gamma).to(self.dev),
-                             t.from_numpy(condition).to(self.dev))
+        try:
+            with t.inference_mode():
+                out = self.model(t.from_numpy(noisy).to(self.dev), t.from_numpy(gamma).to(self.dev),
+                                 t.from_numpy(condition).to(self.dev))
+        except (t.cuda.OutOfMemoryError, MemoryError, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and "memory" not in str(exc).lower():
+                raise ModelError(f"the model failed on {self.device}: {str(exc).splitlines()[0][:200]}") from None
+            if self.dev.type == "cuda":
+                t.cuda.empty_cache()
+            raise OutOfMemory(f"out of memory running the model at {noisy.shape[3]}×{noisy.shape[2]}") from None
         return out.float().cpu().numpy()

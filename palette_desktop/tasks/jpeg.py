@@ -5,17 +5,35 @@ from __future__ import annotations
 import numpy as np
 
 from palette_desktop.core.conditions import Task, build_condition
+from palette_desktop.core.errors import OutOfMemory
 from palette_desktop.core.progress import TaskState
 from palette_desktop.core.tiling import blend_weight, tile_starts
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.common import SamplingOptions, refine_window
 
 
+MIN_TILE = 64
+
+
 def restore_jpeg(pixels: np.ndarray, model: LoadedModel, options: SamplingOptions, state: TaskState,
                  tile: int | None = None) -> list[np.ndarray]:
-    """K restorations of ``pixels``, same size. Blocking artefacts are local, so no downscaling."""
-    h, w = pixels.shape[:2]
+    """K restorations of ``pixels``, same size. Blocking artefacts are local, so no downscaling.
+
+    When a tile does not fit in memory, the photo is done again in tiles half the size.
+    """
     tile = tile or model.manifest.working_size
+    while True:
+        try:
+            return _restore_tiles(pixels, model, options, state, tile)
+        except OutOfMemory:
+            if tile // 2 < max(MIN_TILE, model.manifest.size_multiple):
+                raise
+            tile //= 2
+
+
+def _restore_tiles(pixels: np.ndarray, model: LoadedModel, options: SamplingOptions, state: TaskState,
+                   tile: int) -> list[np.ndarray]:
+    h, w = pixels.shape[:2]
     overlap = tile // 8
     ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
     state.plan(len(ys) * len(xs) * options.steps)
