@@ -131,6 +131,18 @@ if grep -E "Traceback|Error|could not (load|find) the Qt platform plugin|cannot 
     fail "the window printed errors"
 fi
 echo "    started, ran 8 s, closed"
+if [ "$OS" = Linux ] && command -v xvfb-run >/dev/null; then
+    # the X11 (xcb) platform plugin is what users' desktops load, and it is the one that
+    # misses system libraries; offscreen does not load it
+    echo "window on X11 (xvfb-run, 8 s):"
+    rc=0
+    (cd "$CHECK_DIR" && xvfb-run -a timeout 8 "$ABS_EXE" > "$CHECK_DIR/xcb.log" 2>&1) || rc=$?
+    if [ "$rc" != 124 ] || grep -E "Traceback|could not (load|find) the Qt platform plugin|cannot open shared object" "$CHECK_DIR/xcb.log"; then
+        cat "$CHECK_DIR/xcb.log"
+        fail "the window did not run on X11 (exit code $rc)"
+    fi
+    echo "    started, ran 8 s, closed"
+fi
 
 leaked=$(find "$BUNDLE" -iname '*torch*' -o -iname 'libonnxruntime_providers_cuda*' -o -iname 'libcudnn*' | head -5)
 if [ -n "$leaked" ] && [ "$ORT" = onnxruntime ]; then
