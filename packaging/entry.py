@@ -17,18 +17,9 @@ def _ensure_streams() -> None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
 
 
-def _arguments() -> list[str]:
-    # `--self-test` is the spelling installers and users are told about; hand it to the
-    # `self-test` subcommand, which takes the same options (--model, --backend, --device).
-    argv = sys.argv[1:]
-    if argv[:1] == ["--self-test"]:
-        argv = ["self-test", *argv[1:]]
-    return argv
-
-
 if __name__ == "__main__":
     multiprocessing.freeze_support()
     _ensure_streams()
     from palette_desktop.cli import main
 
-    raise SystemExit(main(_arguments()))
+    raise SystemExit(main())

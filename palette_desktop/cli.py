@@ -19,12 +19,12 @@ EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--self-test"]:  # the spelling installers and users are told about
+        argv = ["self-test", *argv[1:]]
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         return _open_window(argv[0] if argv else None)
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.self_test:
-        args.command = "self-test"
     if args.command is None:
         return _open_window(None)
     try:
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="palette-desktop", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"palette-desktop {__version__}")
-    parser.add_argument("--self-test", action="store_true", help="restore a built-in sample with every task and exit")
+    parser.add_argument("--self-test", action="store_true", help="same as the self-test command")
     parser.set_defaults(command=None)
     sub = parser.add_subparsers(dest="command")
 

@@ -142,3 +142,8 @@ def test_the_console_script_runs_as_a_process(tmp_path, data_dir, tiny_model_dir
 def test_self_test_passes_on_the_bundled_model(capsys):
     code, out, _ = _run(capsys, "self-test")
     assert code == 0 and "self-test passed" in out
+
+
+def test_self_test_flag_spelling(capsys):
+    code, out, _ = _run(capsys, "--self-test")
+    assert code == 0 and "self-test passed" in out

@@ -67,15 +67,6 @@ def test_bundle_requirements_use_the_cpu_runtime_and_no_torch():
     assert all(";" not in r for r in reqs)
 
 
-def test_entry_hands_the_self_test_flag_to_the_subcommand(monkeypatch):
-    entry = _load(PACKAGING / "entry.py", "palette_entry")
-    monkeypatch.setattr(sys, "argv", ["palette-desktop", "--self-test", "--device", "cpu"])
-    assert entry._arguments() == ["self-test", "--device", "cpu"]
-    monkeypatch.setattr(sys, "argv", ["palette-desktop", "photo.jpg"])
-    assert entry._arguments() == ["photo.jpg"]
-
-
-@pytest.mark.parametrize("script", SHELL_SCRIPTS)
 def test_shell_scripts_parse(script):
     path = PACKAGING / script
     shell = "sh" if path.read_text().startswith("#!/bin/sh") else "bash"
