@@ -67,6 +67,7 @@ def test_bundle_requirements_use_the_cpu_runtime_and_no_torch():
     assert all(";" not in r for r in reqs)
 
 
+@pytest.mark.parametrize("script", SHELL_SCRIPTS)
 def test_shell_scripts_parse(script):
     path = PACKAGING / script
     shell = "sh" if path.read_text().startswith("#!/bin/sh") else "bash"
