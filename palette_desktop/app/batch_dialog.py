@@ -1,0 +1,350 @@
+"""Batch: a whole folder through one task on the engine thread, with per-file status.
+
+The folder plan and the run are the core's :func:`plan_batch` and :func:`run_batch`:
+they refuse an output folder inside the input one, go on past bad files and never
+write over an original. This dialog only gathers the options and shows what happens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QProgressBar,
+                               QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from palette_desktop.app.settings import Settings
+from palette_desktop.app.tools import ASPECTS, MAX_SEED
+from palette_desktop.app.worker import Engine, Job
+from palette_desktop.core.conditions import Task
+from palette_desktop.core.errors import PaletteError, TaskError
+from palette_desktop.tasks.batch import BatchItem, BatchReport, plan_batch
+from palette_desktop.tasks.common import QUALITY_PRESETS, SamplingOptions
+from palette_desktop.tasks.extend import Margins
+from palette_desktop.tasks.run import TaskRequest
+
+TASKS = ((Task.COLORIZE, "Colorize"), (Task.JPEG, "Restore JPEG"), (Task.INPAINT, "Inpaint with masks"),
+         (Task.EXTEND, "Extend canvas"))
+FORMATS = (("Same as the original", None), ("PNG", ".png"), ("JPEG", ".jpg"), ("TIFF", ".tif"), ("WebP", ".webp"))
+STATUS_COLORS = {"done": QColor(90, 180, 110), "skipped": QColor(150, 150, 150), "running": QColor(110, 160, 230),
+                 "cancelled": QColor(200, 160, 80)}
+FAILED_COLOR = QColor(230, 90, 80)
+
+
+class FolderField(QWidget):
+    def __init__(self, placeholder: str, purpose: str, settings: Settings, parent=None) -> None:
+        super().__init__(parent)
+        self.purpose, self.settings = purpose, settings
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self.browse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(browse)
+
+    def browse(self) -> None:
+        start = self.path or self.settings.last_dir(self.purpose)
+        folder = QFileDialog.getExistingDirectory(self, self.edit.placeholderText(), str(start))
+        if folder:
+            self.edit.setText(folder)
+
+    @property
+    def path(self) -> Path | None:
+        text = self.edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def set_path(self, path: Path | str) -> None:
+        self.edit.setText(str(path))
+
+
+class BatchDialog(QDialog):
+    def __init__(self, engine: Engine, settings: Settings, options: SamplingOptions, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch — restore a folder")
+        self.engine, self.settings = engine, settings
+        self.job: Job | None = None
+        self.items: list[BatchItem] = []
+        self.report: BatchReport | None = None
+        self.error_box: QMessageBox | None = None
+
+        self.input = FolderField("Folder with the photos", "batch_in", settings)
+        self.output = FolderField("Folder for the results (not inside the input)", "batch_out", settings)
+        self.task = QComboBox()
+        for task, label in TASKS:
+            self.task.addItem(label, task)
+        self.task.setToolTip("The task run on every photo")
+
+        # task options
+        self.masks = FolderField("Folder of same-named PNG masks (white = repaint)", "masks", settings)
+        self.extend_mode = QComboBox()
+        self.extend_mode.addItem("Margins in pixels", "margins")
+        for w, h in ASPECTS:
+            self.extend_mode.addItem(f"Grow to {w}:{h}", (w, h))
+            if w != h:
+                self.extend_mode.addItem(f"Grow to {h}:{w}", (h, w))
+        self.margin_spins = []
+        margins_row = QHBoxLayout()
+        for side in ("Left", "Top", "Right", "Bottom"):
+            spin = QSpinBox()
+            spin.setRange(0, 10000)
+            spin.setSuffix(" px")
+            spin.setToolTip(f"{side} margin")
+            spin.setAccessibleName(f"{side} margin")
+            margins_row.addWidget(QLabel(side))
+            margins_row.addWidget(spin)
+            self.margin_spins.append(spin)
+        self.margins_widget = QWidget()
+        self.margins_widget.setLayout(margins_row)
+        margins_row.setContentsMargins(0, 0, 0, 0)
+        self.extend_mode.currentIndexChanged.connect(
+            lambda: self.margins_widget.setEnabled(self.extend_mode.currentData() == "margins"))
+        extend_page = QWidget()
+        extend_form = QFormLayout(extend_page)
+        extend_form.setContentsMargins(0, 0, 0, 0)
+        extend_form.addRow("Grow", self.extend_mode)
+        extend_form.addRow("", self.margins_widget)
+        masks_page = QWidget()
+        masks_form = QFormLayout(masks_page)
+        masks_form.setContentsMargins(0, 0, 0, 0)
+        masks_form.addRow("Masks", self.masks)
+        self.task_pages = {Task.INPAINT: masks_page, Task.EXTEND: extend_page}
+        self.task.currentIndexChanged.connect(self._task_changed)
+
+        self.quality = QComboBox()
+        for name, steps in QUALITY_PRESETS.items():
+            self.quality.addItem(f"{name.capitalize()} · {steps} steps", steps)
+        index = self.quality.findData(options.steps)
+        if index < 0:
+            self.quality.addItem(f"Custom · {options.steps} steps", options.steps)
+            index = self.quality.count() - 1
+        self.quality.setCurrentIndex(index)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.seed.setValue(options.seed)
+        self.recursive = QCheckBox("Include sub-folders")
+        self.recursive.setToolTip("Results mirror the sub-folders in the output folder")
+        self.format = QComboBox()
+        for label, suffix in FORMATS:
+            self.format.addItem(label, suffix)
+        self.jpeg_quality = QSpinBox()
+        self.jpeg_quality.setRange(1, 100)
+        self.jpeg_quality.setValue(settings.jpeg_quality)
+        self.jpeg_quality.setToolTip("Quality of JPEG and WebP results")
+        self.skip_existing = QCheckBox("Skip photos whose result already exists")
+        self.skip_existing.setChecked(True)
+        self.skip_existing.setToolTip("Lets an interrupted batch carry on where it stopped")
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Input folder", self.input)
+        form.addRow("Output folder", self.output)
+        form.addRow("Task", self.task)
+        for page in self.task_pages.values():
+            form.addRow(page)
+        form.addRow("Quality", self.quality)
+        form.addRow("Seed", self.seed)
+        form.addRow("Save as", self.format)
+        form.addRow("JPEG quality", self.jpeg_quality)
+        form.addRow("", self.recursive)
+        form.addRow("", self.skip_existing)
+        settings_box = QGroupBox("What to do")
+        settings_box.setLayout(form)
+        self.settings_box = settings_box
+
+        self.files = QTreeWidget()
+        self.files.setHeaderLabels(["Photo", "Status"])
+        self.files.setRootIsDecorated(False)
+        self.files.setUniformRowHeights(True)
+        self.files.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.files.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.step_label = QLabel("")
+        self.step_label.setObjectName("hint")
+        self.summary = QLabel("Choose the folders and press Start.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.buttons = QDialogButtonBox()
+        self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.ActionRole)
+        self.start_button.setObjectName("primary")
+        self.cancel_button = self.buttons.addButton("Cancel batch", QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button = self.buttons.addButton("Show results", QDialogButtonBox.ButtonRole.ActionRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.open_button.clicked.connect(self.open_output)
+        self.close_button.clicked.connect(self.close)
+        self.cancel_button.setEnabled(False)
+        self.open_button.setEnabled(False)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(settings_box)
+        layout.addWidget(self.files, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.step_label)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+        self.resize(640, 720)
+
+        engine.fileStatus.connect(self._file_status)
+        engine.progress.connect(self._step)
+        engine.batchFinished.connect(self._finished)
+        engine.failed.connect(self._failed)
+        engine.busyChanged.connect(self._update_buttons)
+        self._task_changed()
+        self._update_buttons()
+
+    # -- options ---------------------------------------------------------------------
+    def _task_changed(self) -> None:
+        task = self.task.currentData()
+        for page_task, page in self.task_pages.items():
+            page.setVisible(page_task is task)
+
+    def set_task(self, task: Task) -> None:
+        self.task.setCurrentIndex(self.task.findData(task))
+
+    def request(self) -> tuple[TaskRequest, tuple[float, float] | None]:
+        task = self.task.currentData()
+        options = SamplingOptions(steps=int(self.quality.currentData()), seed=self.seed.value())
+        aspect = None
+        margins = None
+        if task is Task.EXTEND:
+            mode = self.extend_mode.currentData()
+            if mode == "margins":
+                margins = Margins(*(s.value() for s in self.margin_spins))
+                if margins.is_empty():
+                    raise TaskError("give the margins to add, or choose an aspect ratio")
+            else:
+                aspect = mode
+        return TaskRequest(task, options, margins=margins), aspect
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    # -- running ---------------------------------------------------------------------
+    def start(self) -> None:
+        try:
+            self._start()
+        except PaletteError as exc:
+            message = str(exc)
+            self.summary.setText(f"Cannot start: {message}")
+            self.error_box = QMessageBox(QMessageBox.Icon.Warning, "Cannot start the batch",
+                                         message[:1].upper() + message[1:], QMessageBox.StandardButton.Ok, self)
+            self.error_box.open()
+
+    def _start(self) -> None:
+        in_dir, out_dir = self.input.path, self.output.path
+        if in_dir is None or out_dir is None:
+            raise TaskError("choose an input folder and an output folder")
+        request, aspect = self.request()
+        masks = None
+        if request.task is Task.INPAINT:
+            masks = self.masks.path
+            if masks is None or not masks.is_dir():
+                raise TaskError("inpaint needs a folder of masks: PNGs named like the photos, white = repaint")
+        items = plan_batch(in_dir, out_dir, recursive=self.recursive.isChecked(),
+                           suffix=self.format.currentData(), masks_dir=masks)
+        if not items:
+            raise TaskError(f"no photos found in {in_dir}")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TaskError(f"{out_dir}: cannot create the output folder ({exc.strerror})") from None
+        job = self.engine.run_batch(items, request, skip_existing=self.skip_existing.isChecked(),
+                                    quality=self.jpeg_quality.value(), aspect=aspect,
+                                    label=f"Batch {self.task.currentText()}")
+        if job is None:
+            raise TaskError("the engine is busy; wait for the running task or cancel it")
+        self.settings.set_last_dir("batch_in", in_dir)
+        self.settings.set_last_dir("batch_out", out_dir)
+        if masks is not None:
+            self.settings.set_last_dir("masks", masks)
+        self.job, self.items, self.report = job, items, None
+        self.files.clear()
+        for item in items:
+            row = QTreeWidgetItem([str(item.source.relative_to(in_dir)), "waiting"])
+            row.setToolTip(0, str(item.source))
+            self.files.addTopLevelItem(row)
+        self.progress.setRange(0, len(items))
+        self.progress.setValue(0)
+        self.progress.setFormat("%v of %m photos")
+        self.summary.setText(f"Running on {len(items)} photos…")
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.running:
+            self.engine.cancel()
+            self.summary.setText("Cancelling after the current step…")
+
+    def _file_status(self, job: Job, index: int, status: str) -> None:
+        if job is not self.job:
+            return
+        row = self.files.topLevelItem(index)
+        if row is None:
+            return
+        row.setText(1, status)
+        row.setToolTip(1, status)
+        row.setForeground(1, QBrush(STATUS_COLORS.get(status, FAILED_COLOR)))
+        if status == "running":
+            self.files.scrollToItem(row)
+            self.step_label.setText(f"{self.items[index].source.name}")
+        else:
+            self.progress.setValue(min(self.progress.maximum(), index + 1))
+
+    def _step(self, job: Job, done: int, total: int) -> None:
+        if job is self.job:
+            name = self.step_label.text().split(" · ")[0]
+            self.step_label.setText(f"{name} · step {done} of {total}")
+
+    def _finished(self, job: Job, report: BatchReport) -> None:
+        if job is not self.job:
+            return
+        self.job, self.report = None, report
+        parts = [f"{len(report.done)} restored", f"{len(report.skipped)} skipped (result exists)",
+                 f"{len(report.failed)} failed"]
+        text = ", ".join(parts) + (" — cancelled." if report.cancelled else ".")
+        if report.failed:
+            text += "\n" + "\n".join(f"• {path.name}: {message}" for path, message in report.failed)
+        self.summary.setText(text)
+        self.step_label.setText("")
+        self.open_button.setEnabled(True)
+        self._update_buttons()
+
+    def _failed(self, job: Job, message: str) -> None:
+        if job is not self.job:
+            return
+        self.job = None
+        self.summary.setText(f"The batch stopped: {message}")
+        self._update_buttons()
+
+    def _update_buttons(self, *_args) -> None:
+        running = self.running
+        self.start_button.setEnabled(not running and not self.engine.busy)
+        self.cancel_button.setEnabled(running)
+        self.close_button.setEnabled(not running)
+        self.settings_box.setEnabled(not running)
+
+    def open_output(self) -> None:
+        if self.output.path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.output.path)))
+
+    # -- closing ---------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        if self.running:
+            event.ignore()
+            self.summary.setText("Cancel the batch before closing.")
+            return
+        super().closeEvent(event)
+
+    def reject(self) -> None:  # Esc
+        if not self.running:
+            super().reject()

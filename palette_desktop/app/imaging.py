@@ -1,0 +1,65 @@
+"""numpy images to Qt images, in one place.
+
+Every conversion copies: a QImage made over a numpy buffer would point at memory that
+Python may free, so each helper returns an image that owns its pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtGui import QImage
+
+MASK_RGB = (235, 40, 40)
+MASK_OPACITY = 0.5
+
+
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    """[0, 1] floats to uint8 with the rounding that :func:`save_image` uses."""
+    if values.dtype == np.uint8:
+        return values
+    return np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
+    """HxWx3 RGB (float in [0, 1] or uint8), optional HxW alpha, as a QImage that owns its data."""
+    rgb = to_uint8(pixels)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    if alpha is not None:
+        data, fmt = np.dstack([rgb, to_uint8(alpha)]), QImage.Format.Format_RGBA8888
+    else:
+        data, fmt = rgb, QImage.Format.Format_RGB888
+    data = np.ascontiguousarray(data)
+    h, w = data.shape[:2]
+    return QImage(data.data, w, h, data.strides[0], fmt).copy()
+
+
+def mask_overlay(mask: np.ndarray, rgb: tuple[int, int, int] = MASK_RGB, opacity: float = MASK_OPACITY) -> QImage:
+    """A translucent colour layer over a mask (HxW in [0, 1]), premultiplied ARGB32."""
+    a = np.round(np.clip(mask, 0.0, 1.0) * (255.0 * opacity)).astype(np.uint16)
+    h, w = mask.shape
+    bgra = np.empty((h, w, 4), np.uint8)  # ARGB32 is B, G, R, A in memory on little-endian machines
+    bgra[..., 0] = (a * rgb[2] // 255).astype(np.uint8)
+    bgra[..., 1] = (a * rgb[1] // 255).astype(np.uint8)
+    bgra[..., 2] = (a * rgb[0] // 255).astype(np.uint8)
+    bgra[..., 3] = a.astype(np.uint8)
+    if np.little_endian:
+        data = bgra
+    else:  # pragma: no cover - big-endian machines store A, R, G, B
+        data = np.ascontiguousarray(bgra[..., ::-1])
+    return QImage(data.data, w, h, data.strides[0], QImage.Format.Format_ARGB32_Premultiplied).copy()
+
+
+def shrink(pixels: np.ndarray, max_side: int) -> np.ndarray:
+    """The image with its long side at most ``max_side`` (area averaging, no aliasing)."""
+    h, w = pixels.shape[:2]
+    scale = max_side / max(h, w)
+    if scale >= 1.0:
+        return pixels
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+
+
+def thumbnail(pixels: np.ndarray, max_side: int) -> QImage:
+    return to_qimage(shrink(to_uint8(pixels), max_side))

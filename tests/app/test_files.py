@@ -1,0 +1,138 @@
+"""Opening, saving and closing as a photographer does: the original is never overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from palette_desktop.app.settings import Settings
+from palette_desktop.core.conditions import Task
+from palette_desktop.core.imageio import load_image
+
+
+def _colorize(window, qtbot):
+    with qtbot.waitSignal(window.engine.finished, timeout=30000):
+        window.run_task(Task.COLORIZE)
+
+
+def _answer_later(qtbot, find, act, seen: list) -> None:
+    """Deal with the modal dialog that the next call opens (it blocks until answered)."""
+    def poll():
+        dialog = find()
+        if dialog is not None and dialog.isVisible():
+            seen.append(dialog)
+            act(dialog)
+        else:
+            QTimer.singleShot(20, poll)
+    QTimer.singleShot(20, poll)
+
+
+def test_save_on_an_opened_photo_asks_for_a_new_name_and_never_overwrites_it(window, qtbot, photo_path):
+    original = photo_path.read_bytes()
+    _colorize(window, qtbot)
+    assert window.isWindowModified()
+    seen: list = []
+    suggested: list = []
+
+    def accept(dialog):
+        suggested.append(dialog.selectedFiles()[0])
+        dialog.accept()
+
+    _answer_later(qtbot, lambda: getattr(window, "save_dialog", None), accept, seen)
+    assert window.save()  # Ctrl+S on a photo never saved: Save As, with a new name
+    assert Path(suggested[0]) == photo_path.with_name("shirt-restored.png")
+    restored = photo_path.with_name("shirt-restored.png")
+    assert restored.is_file() and photo_path.read_bytes() == original
+    assert not window.isWindowModified() and window.windowTitle().startswith("shirt-restored.png")
+    assert np.abs(load_image(restored).pixels - window.document.photo.pixels).max() <= 0.5 / 255 + 1e-6
+
+    # the next Save goes straight to the chosen file, without asking
+    window.save_dialog = None
+    _colorize(window, qtbot)
+    assert window.save() and window.save_dialog is None
+    assert photo_path.read_bytes() == original
+
+
+def test_save_as_jpeg_keeps_the_exif(window, qtbot, tmp_path):
+    from PIL import Image
+
+    target = tmp_path / "out.jpg"
+    with Image.open(window.document.source) as im:
+        had_exif = len(im.getexif()) > 0
+    assert window.save_to(target, quality=90)
+    assert target.is_file() and load_image(target).size == (160, 120)
+    if had_exif:
+        with Image.open(target) as im:
+            assert len(im.getexif()) > 0
+
+
+def test_a_save_error_is_shown_and_the_work_kept(window, qtbot, tmp_path):
+    _colorize(window, qtbot)
+    assert not window.save_to(tmp_path / "missing-folder" / "x.png")
+    assert "does not exist" in window.error_box.text()
+    assert window.isWindowModified()
+    window.error_box.accept()
+
+
+def test_closing_unsaved_work_asks_first(window, qtbot):
+    _colorize(window, qtbot)
+    seen: list = []
+    _answer_later(qtbot, lambda: getattr(window, "close_prompt", None),
+                  lambda box: box.button(QMessageBox.StandardButton.Cancel).click(), seen)
+    assert not window.close()
+    assert window.isVisible() and seen and "shirt.jpg" in seen[0].text()
+    window.close_prompt = None
+    _answer_later(qtbot, lambda: getattr(window, "close_prompt", None),
+                  lambda box: box.button(QMessageBox.StandardButton.Discard).click(), seen)
+    assert window.close()
+    assert not window.engine.is_running()
+
+
+def test_a_dropped_photo_opens_and_goes_into_recent_files(window, qtbot, data_dir):
+    path = data_dir / "trousers.jpg"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    qtbot.waitUntil(lambda: window.document.source == path, timeout=5000)
+    assert window.windowTitle().startswith("trousers.jpg")
+    assert window.settings.recent_files()[0] == path.resolve()
+
+    window._fill_recent_menu()
+    entries = [a for a in window.recent_menu.actions() if a.toolTip().endswith(".jpg")]
+    assert [Path(a.toolTip()).name for a in entries[:2]] == ["trousers.jpg", "shirt.jpg"]
+    entries[1].trigger()
+    assert window.document.source.name == "shirt.jpg"
+
+
+def test_a_text_file_is_not_taken_as_a_drop(window, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(notes))])
+    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+def test_settings_outlive_the_window(make_window, qtbot, photo_path):
+    window = make_window()
+    window.resize(700, 500)  # inside the 800×600 offscreen screen, which restoreGeometry clamps to
+    window.open_path(photo_path)
+    window.close()
+    settings = Settings()
+    assert settings.geometry() is not None and settings.last_dir("open") == photo_path.parent.resolve()
+    settings.default_steps = 30
+    settings.sync()
+    again = make_window()
+    assert (again.width(), again.height()) == (700, 500) and again.options_panel.steps == 30

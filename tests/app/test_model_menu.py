@@ -1,0 +1,62 @@
+"""The Model menu, the status bar's backend, the About box with the model card, shortcuts, run_app."""
+
+from __future__ import annotations
+
+from palette_desktop.engine.loader import Backend
+
+
+def test_the_status_bar_names_the_model_and_the_backend_that_runs(window):
+    assert window.backend_label.text() == "tiny-test · " + window.model.backend_name
+    assert "ONNX Runtime" in window.backend_label.text()
+    assert "160 × 120 px" in window.size_label.text() and "Zoom" in window.zoom_label.text()
+
+
+def test_the_model_menu_lists_the_models_found_and_switches_backend(window, qtbot):
+    window._fill_model_menu()
+    names = [a.text() for a in window.model_actions]
+    assert any(n.startswith("tiny-test") for n in names)
+    checked = [a.text() for a in window.model_actions if a.isChecked()]
+    assert len(checked) == 1 and checked[0].startswith("tiny-test")
+    with qtbot.waitSignal(window.engine.modelLoaded, timeout=15000) as loaded:
+        window.choose_backend(Backend.TORCH)
+    assert "torch" in loaded.args[0].backend_name.lower() and window.settings.backend is Backend.TORCH
+    assert window.backend_label.text().startswith("tiny-test · ")
+
+
+def test_a_broken_model_folder_is_reported_not_raised(window, qtbot, tmp_path):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    with qtbot.waitSignal(window.engine.modelFailed, timeout=10000):
+        window.choose_model(broken)
+    assert window.backend_label.text() == "No model loaded" and "manifest" in window.error_box.text()
+    window.error_box.accept()
+
+
+def test_about_names_the_model_and_shows_its_card(window):
+    dialog = window.show_about()
+    assert "tiny-test" in dialog.header.text() and window.model.backend_name in dialog.header.text()
+    assert "tiny test model" in dialog.card.toPlainText()
+    dialog.close()
+
+
+def test_every_tool_has_a_shortcut_a_tooltip_and_a_labelled_toolbar_button(window):
+    toolbar = [a.iconText() for a in window.toolbar.actions() if not a.isSeparator()]
+    for label in ("Brush", "Extend", "Colorize", "Restore JPEG", "Undo", "Redo", "Compare", "Batch"):
+        assert label in toolbar
+    for key in ("tool_hand", "tool_brush", "tool_extend", "eraser", "brush_bigger", "brush_smaller", "colorize",
+                "jpeg", "inpaint", "extend", "compare", "undo", "redo", "batch", "cancel", "clear_mask",
+                "invert_mask", "new_seed"):
+        action = window.actions[key]
+        assert action.shortcuts(), key
+        assert action.toolTip() and "(" in action.toolTip(), key
+    dialog = window.show_shortcuts()
+    assert dialog.table.rowCount() >= 20
+    dialog.close()
+
+
+def test_dice_gives_a_new_seed(window):
+    seeds = set()
+    for _ in range(5):
+        window.actions["new_seed"].trigger()
+        seeds.add(window.options_panel.seed.value())
+    assert len(seeds) > 1
