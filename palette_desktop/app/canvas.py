@@ -45,13 +45,18 @@ class PhotoItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self._levels: list[QPixmap] = []
         self._w = self._h = 0
+        self.photo: Photo | None = None
         self.clip_right: float | None = None  # in item coordinates
 
-    def set_photo(self, photo: Photo | None) -> None:
+    def set_photo(self, photo: Photo | None, same_as: PhotoItem | None = None) -> None:
+        """Show ``photo``; when ``same_as`` shows that very photo, share its pyramid."""
         self.prepareGeometryChange()
         self._levels = []
         self._w = self._h = 0
-        if photo is not None:
+        self.photo = photo
+        if photo is not None and same_as is not None and same_as.photo is photo:
+            self._levels, self._w, self._h = list(same_as._levels), same_as._w, same_as._h
+        elif photo is not None:
             rgb = to_uint8(photo.pixels)
             alpha = to_uint8(photo.alpha) if photo.alpha is not None else None
             self._h, self._w = rgb.shape[:2]
@@ -210,7 +215,7 @@ class Canvas(QGraphicsView):
         self.viewport().update()
 
     def set_original(self, photo: Photo | None, origin: tuple[int, int]) -> None:
-        self.before_item.set_photo(photo)
+        self.before_item.set_photo(photo, same_as=self.photo_item)
         self._origin = origin
         self.before_item.setPos(*origin)
         self._update_compare()

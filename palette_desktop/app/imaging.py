@@ -15,10 +15,13 @@ MASK_OPACITY = 0.5
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
-    """[0, 1] floats to uint8 with the rounding that :func:`save_image` uses."""
+    """[0, 1] floats to uint8, rounded to nearest and saturated (OpenCV: a few times numpy's speed)."""
     if values.dtype == np.uint8:
         return values
-    return np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    if values.ndim == 3 and values.shape[2] > 4:
+        return np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return cv2.convertScaleAbs(cv2.max(values, 0.0), alpha=255.0).reshape(values.shape)
 
 
 def to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
@@ -37,8 +40,12 @@ def to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
 
 def mask_overlay(mask: np.ndarray, rgb: tuple[int, int, int] = MASK_RGB, opacity: float = MASK_OPACITY) -> QImage:
     """A translucent colour layer over a mask (HxW in [0, 1]), premultiplied ARGB32."""
-    a = np.round(np.clip(mask, 0.0, 1.0) * (255.0 * opacity)).astype(np.uint16)
     h, w = mask.shape
+    if not mask.any():
+        empty = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        empty.fill(0)
+        return empty
+    a = np.round(np.clip(mask, 0.0, 1.0) * (255.0 * opacity)).astype(np.uint16)
     bgra = np.empty((h, w, 4), np.uint8)  # ARGB32 is B, G, R, A in memory on little-endian machines
     bgra[..., 0] = (a * rgb[2] // 255).astype(np.uint8)
     bgra[..., 1] = (a * rgb[1] // 255).astype(np.uint8)

@@ -324,15 +324,21 @@ class MainWindow(QMainWindow):
             return False
         if self.engine.busy and self.task_job is not None:
             self.engine.cancel()
+        self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             doc = Document.open(path)
+            self.history.set_document(doc)
         except PaletteError as exc:
+            self.statusBar().clearMessage()
             self.show_error("Cannot open the photo", str(exc))
             return False
         except MemoryError:
+            self.statusBar().clearMessage()
             self.show_error("Cannot open the photo", f"{Path(path).name}: not enough memory to open it")
             return False
-        self.history.set_document(doc)
+        finally:
+            QApplication.restoreOverrideCursor()
         if Path(path).resolve().parent != Path(resource("sample.jpg")).resolve().parent:
             self.settings.add_recent(Path(path))
             self.settings.set_last_dir("open", Path(path).resolve().parent)

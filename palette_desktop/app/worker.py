@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from palette_desktop.app.imaging import thumbnail
@@ -186,6 +186,9 @@ class Engine(QObject):
         w.batchFinished.connect(self._on_batch_finished)
         self._thread.start()
         _engines.add(self)
+        app = QCoreApplication.instance()
+        if app is not None:  # never leave the thread running into interpreter shutdown
+            app.aboutToQuit.connect(self.shutdown)
 
     # -- state -----------------------------------------------------------------------
     def is_running(self) -> bool:

@@ -60,3 +60,29 @@ def test_dice_gives_a_new_seed(window):
         window.actions["new_seed"].trigger()
         seeds.add(window.options_panel.seed.value())
     assert len(seeds) > 1
+
+
+def test_run_app_opens_the_photo_and_returns_when_the_window_closes(qtbot, qapp, photo_path, tiny_model_dir):
+    """The `palette-desktop PHOTO` entry point, end to end (the model chosen in the settings)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from palette_desktop.app.main import run_app
+    from palette_desktop.app.main_window import MainWindow
+    from palette_desktop.app.settings import Settings
+
+    Settings().model_dir = tiny_model_dir
+    seen = {}
+
+    def check():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if windows and windows[0].document is not None and windows[0].model is not None:
+            seen["title"] = windows[0].windowTitle()
+            seen["backend"] = windows[0].backend_label.text()
+            windows[0].close()
+        else:
+            QTimer.singleShot(20, check)
+
+    QTimer.singleShot(20, check)
+    assert run_app(str(photo_path)) == 0
+    assert seen["title"].startswith("shirt.jpg") and seen["backend"].startswith("tiny-test")
