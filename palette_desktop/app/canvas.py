@@ -17,7 +17,8 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
                            QPixmap, QWheelEvent)
-from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QGraphicsItem, QGraphicsScene, QGraphicsView,
+                               QLineEdit, QStyleOptionGraphicsItem, QTextEdit)
 
 from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB, mask_overlay, to_qimage, to_uint8
 from palette_desktop.app.tools import Tool
@@ -435,6 +436,13 @@ class Canvas(QGraphicsView):
             self._drag_edges = frozenset()
         self._update_cursor(hover=event.position())
         event.accept()
+
+    def enterEvent(self, event) -> None:
+        """Take the keyboard (Space to pan, \\ to see the original), unless a field is being edited."""
+        focus = QApplication.focusWidget()
+        if self.window().isActiveWindow() and not isinstance(focus, (QAbstractSpinBox, QLineEdit, QTextEdit)):
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().enterEvent(event)
 
     def leaveEvent(self, event) -> None:
         self._mouse = None

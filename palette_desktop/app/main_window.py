@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QImage, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
                                QMessageBox, QScrollArea, QToolBar, QUndoView, QVBoxLayout, QWidget)
 
 from palette_desktop.app.batch_dialog import BatchDialog
@@ -29,6 +29,7 @@ from palette_desktop.core.errors import PaletteError
 from palette_desktop.core.imageio import READ_SUFFIXES, WRITE_FORMATS, Photo, save_image
 from palette_desktop.core.masks import feather
 from palette_desktop.engine.loader import Backend, LoadedModel, bundled_models_dir, default_model_dir, find_models
+from palette_desktop.engine.manifest import read_manifest
 from palette_desktop.resources import resource
 from palette_desktop.tasks.extend import Margins
 from palette_desktop.tasks.run import TaskRequest
@@ -647,8 +648,6 @@ class MainWindow(QMainWindow):
         models = find_models(tuple(p for p in extra if p.is_dir()))
         if current not in [d.resolve() for d, _ in models] and current.is_dir():
             try:
-                from palette_desktop.engine.manifest import read_manifest
-
                 models.append((current, read_manifest(current)))
             except PaletteError:
                 pass
@@ -751,8 +750,6 @@ class MainWindow(QMainWindow):
         manifest = None
         if self.model is None:
             try:
-                from palette_desktop.engine.manifest import read_manifest
-
                 manifest = read_manifest(directory)
             except PaletteError:
                 manifest = None

@@ -12,9 +12,9 @@ from enum import Enum
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QImage, QPixmap
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QSlider, QSpinBox, QToolButton,
+                               QVBoxLayout)
 
 from palette_desktop.tasks.common import MAX_CANDIDATES, QUALITY_PRESETS, SamplingOptions
 from palette_desktop.tasks.extend import MAX_GROWTH, Margins, margins_for_aspect
@@ -23,6 +23,7 @@ MAX_BRUSH = 500
 MAX_FEATHER = 100
 ASPECTS = ((4, 5), (1, 1), (3, 2), (16, 9))
 MAX_SEED = 2**31 - 1
+PREVIEW_SIDE = 260
 
 
 class Tool(Enum):
@@ -266,7 +267,8 @@ class ProgressPanel(QGroupBox):
         self.bar.setTextVisible(True)
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumHeight(0)
+        # Ignored width: the preview follows the panel's width, it never widens the panel.
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.preview.setToolTip("Live preview of the area being refined")
         self.preview.hide()
         self.cancel = action_button(actions["cancel"])
@@ -291,10 +293,11 @@ class ProgressPanel(QGroupBox):
         self.bar.setFormat(f"step {done} of {total}")
 
     def show_preview(self, image: QImage) -> None:
-        pixmap = QPixmap.fromImage(image)
-        width = max(120, self.width() - 30)
-        self.preview.setPixmap(pixmap.scaled(width, width, Qt.AspectRatioMode.KeepAspectRatio,
-                                             Qt.TransformationMode.SmoothTransformation))
+        side = max(80, min(PREVIEW_SIDE, self.contentsRect().width() - 24))
+        pixmap = QPixmap.fromImage(image).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation)
+        self.preview.setPixmap(pixmap)
+        self.preview.setFixedHeight(pixmap.height())
         self.preview.show()
 
     def stop(self, text: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from gui_helpers import drag, line, view_pos
+from gui_helpers import drag, line
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication

@@ -86,3 +86,30 @@ def test_run_app_opens_the_photo_and_returns_when_the_window_closes(qtbot, qapp,
     QTimer.singleShot(20, check)
     assert run_app(str(photo_path)) == 0
     assert seen["title"].startswith("shirt.jpg") and seen["backend"].startswith("tiny-test")
+
+
+def test_preferences_are_stored_and_applied(window, qtbot):
+    from palette_desktop.app.dialogs import PreferencesDialog
+    from palette_desktop.app.settings import Settings
+
+    dialog = PreferencesDialog(window.settings, window)
+    dialog.steps.setCurrentIndex(dialog.steps.findData(30))
+    dialog.history.setValue(256)
+    dialog.jpeg.setValue(88)
+    dialog.store()
+    stored = Settings()
+    assert (stored.default_steps, stored.history_mb, stored.jpeg_quality) == (30, 256, 88)
+
+
+def test_the_history_panel_names_each_step(window, qtbot):
+    from gui_helpers import drag, line
+
+    from palette_desktop.app.tools import Tool
+
+    window.set_tool(Tool.BRUSH)
+    drag(qtbot, window.canvas, line((20, 20), (60, 60)))
+    with qtbot.waitSignal(window.engine.finished, timeout=30000):
+        window.actions["colorize"].trigger()
+    model = window.history_view.model()
+    rows = [model.index(i, 0).data() for i in range(model.rowCount())]
+    assert rows[0] == "Opened shirt.jpg" and rows[1] == "Brush stroke" and rows[2].startswith("Colorize · seed 0")
