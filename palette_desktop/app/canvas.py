@@ -14,8 +14,8 @@ import math
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
+from PySide6.QtCore import QByteArray, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (QBrush, QColor, QColorSpace, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
                            QPixmap, QWheelEvent)
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QGraphicsItem, QGraphicsScene, QGraphicsView,
                                QLineEdit, QStyleOptionGraphicsItem, QTextEdit)
@@ -31,6 +31,16 @@ SHARP_ZOOM = 2.0  # from here on, pixels are drawn as squares
 HANDLE = 9  # px on screen
 GRAB = 8  # px on screen: how close to an edge a press grabs it
 BACKGROUND = QColor(38, 38, 40)
+
+
+def display_color_space(icc: bytes | None) -> QColorSpace | None:
+    """The photo's colour space when it is a valid one other than sRGB; None to show pixels as they are."""
+    if not icc:
+        return None
+    space = QColorSpace.fromIccProfile(QByteArray(icc))
+    if not space.isValid() or space == QColorSpace(QColorSpace.NamedColorSpace.SRgb):
+        return None
+    return space
 
 
 def _zoom_of(painter: QPainter, widget) -> float:
@@ -61,8 +71,13 @@ class PhotoItem(QGraphicsItem):
             rgb = to_uint8(photo.pixels)
             alpha = to_uint8(photo.alpha) if photo.alpha is not None else None
             self._h, self._w = rgb.shape[:2]
+            space = display_color_space(photo.icc_profile)
             while True:
-                self._levels.append(QPixmap.fromImage(to_qimage(rgb, alpha)))
+                image = to_qimage(rgb, alpha)
+                if space is not None:  # a wide-gamut scan, shown in the screen's sRGB
+                    image.setColorSpace(space)
+                    image.convertToColorSpace(QColorSpace(QColorSpace.NamedColorSpace.SRgb))
+                self._levels.append(QPixmap.fromImage(image))
                 h, w = rgb.shape[:2]
                 if max(h, w) <= 512 or min(h, w) < 4:
                     break

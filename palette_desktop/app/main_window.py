@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
         self.model_menu.aboutToShow.connect(self._fill_model_menu)
         self._fill_model_menu()
         help_ = bar.addMenu("&Help")
-        help_.addActions([acts["shortcuts"], acts["about"]])
+        help_.addActions([acts["shortcuts"], acts["open_sample"], acts["about"]])
 
     def _make_toolbar(self) -> None:
         acts = self.actions
@@ -620,8 +620,14 @@ class MainWindow(QMainWindow):
         has = self.document is not None
         acts = self.actions
         stack = self.history.stack
-        for key in ("colorize", "jpeg", "inpaint", "extend", "apply_tool"):
-            acts[key].setEnabled(has and not busy)
+        tasks = set(self.model.manifest.tasks) if self.model is not None else None
+        for key, task in (("colorize", Task.COLORIZE), ("jpeg", Task.JPEG), ("inpaint", Task.INPAINT),
+                          ("extend", Task.EXTEND)):
+            supported = tasks is None or task.value in tasks  # unknown until the model is loaded
+            acts[key].setEnabled(has and not busy and supported)
+            if not supported:
+                acts[key].setStatusTip(f"The model {self.model.manifest.name} cannot {task.value}")
+        acts["apply_tool"].setEnabled(has and not busy)
         for key in ("save", "save_as", "clear_mask", "invert_mask", "compare", "fit", "zoom100", "zoom_in",
                     "zoom_out"):
             acts[key].setEnabled(has)
@@ -714,7 +720,9 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, model: LoadedModel) -> None:
         self.model = model
         self.backend_label.setText(f"{model.manifest.name} · {model.backend_name}")
+        self.backend_label.setToolTip(f"{model.manifest.description or model.manifest.name}\n{model.directory}")
         self.backend_label.setStyleSheet("")
+        self._update_actions()
 
     def _on_model_failed(self, message: str) -> None:
         self.model = None

@@ -154,3 +154,20 @@ def test_compare_split_and_holding_backslash_shows_the_original(window, qtbot):
     assert window.document.mask[60, 30] == 1.0 and window.history.stack.count() == 1  # no stroke painted
     window.set_tool(Tool.BRUSH)  # choosing a tool leaves compare
     assert not canvas.compare and not window.actions["compare"].isChecked()
+
+
+def test_a_wide_gamut_photo_is_shown_converted_to_srgb(qapp):
+    from PySide6.QtGui import QColorSpace
+
+    from palette_desktop.app.canvas import PhotoItem, display_color_space
+    from palette_desktop.core.imageio import Photo
+
+    adobe = bytes(QColorSpace(QColorSpace.NamedColorSpace.AdobeRgb).iccProfile())
+    srgb = bytes(QColorSpace(QColorSpace.NamedColorSpace.SRgb).iccProfile())
+    assert display_color_space(adobe) is not None and display_color_space(srgb) is None
+    item = PhotoItem()
+    item.set_photo(Photo(np.full((4, 4, 3), [0.6, 0.3, 0.2], np.float32), icc_profile=adobe))
+    shown = item._levels[0].toImage().pixelColor(0, 0)
+    assert shown.red() > 158  # Adobe RGB red is more saturated than sRGB red: it shows redder
+    item.set_photo(Photo(np.full((4, 4, 3), [0.6, 0.3, 0.2], np.float32), icc_profile=srgb))
+    assert item._levels[0].toImage().pixelColor(0, 0).getRgb()[:3] == (153, 76, 51)
