@@ -45,12 +45,14 @@ class CandidatePicker(QDialog):
         box = changed_box(source, candidates)
         self.group = QButtonGroup(self)
         row = QHBoxLayout()
-        for index, photo in enumerate(candidates):
-            pixels = photo.pixels[box.slices()] if box is not None else photo.pixels
+        thumbs = [thumbnail(photo.pixels[box.slices()] if box is not None else photo.pixels, THUMB)
+                  for photo in candidates]
+        icon_size = QSize(max(t.width() for t in thumbs), max(t.height() for t in thumbs))
+        for index, thumb in enumerate(thumbs):
             button = QToolButton()
             button.setCheckable(True)
-            button.setIcon(QIcon(QPixmap.fromImage(thumbnail(pixels, THUMB))))
-            button.setIconSize(QSize(THUMB, THUMB))
+            button.setIcon(QIcon(QPixmap.fromImage(thumb)))
+            button.setIconSize(icon_size)
             button.setText(f"Candidate {index + 1}")
             button.setToolTip(f"Candidate {index + 1} (key {index + 1}); double-click to use it")
             button.setShortcut(str(index + 1))

@@ -573,8 +573,11 @@ class MainWindow(QMainWindow):
         picker = CandidatePicker(job.photo, results, job.label.split(" · ")[0], self)
         picker.accepted.connect(lambda: self._apply_result(
             job, picker.chosen, f"{job.label} · candidate {picker.chosen_index + 1}"))
+        picker.rejected.connect(lambda: self.statusBar().showMessage(
+            "Results discarded; the photo is as it was", 5000))
         picker.finished.connect(lambda _: setattr(self, "picker", None))
         self.picker = picker
+        self.statusBar().showMessage(f"Pick one of the {len(results)} results")
         picker.open()
 
     def _apply_result(self, job: Job, result: Photo, label: str | None = None) -> None:

@@ -110,3 +110,24 @@ def test_inpaint_batch_with_same_named_masks(make_window, qtbot, tmp_path, data_
     with qtbot.waitSignal(window.engine.batchFinished, timeout=60000):
         dialog.start()
     assert [p.name for p in dialog.report.done] == ["shirt.jpg"] and (tmp_path / "out" / "shirt.jpg").is_file()
+
+
+def test_cancelling_a_batch_stops_within_a_step_and_keeps_what_is_done(make_window, qtbot, tmp_path, data_dir):
+    window = make_window()
+    window.options_panel.set_steps(1000)  # the dialog starts from the window's options
+    window.open_batch()
+    dialog = window.batch_dialog
+    dialog.input.set_path(_folder(tmp_path, data_dir))
+    dialog.output.set_path(tmp_path / "out")
+    dialog.set_task(Task.COLORIZE)
+    assert dialog.quality.currentData() == 1000
+    steps = []
+    window.engine.progress.connect(lambda job, done, total: steps.append(done))
+    dialog.start()
+    qtbot.waitUntil(lambda: len(steps) >= 2, timeout=10000)
+    with qtbot.waitSignal(window.engine.batchFinished, timeout=5000):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert dialog.report.cancelled and not dialog.report.done
+    assert steps[-1] <= 1000 and "cancelled" in dialog.summary.text()
+    assert not any((tmp_path / "out").iterdir())
+    assert dialog.start_button.isEnabled() and not window.engine.busy
