@@ -416,6 +416,8 @@ class MainWindow(QMainWindow):
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters(SAVE_FILTERS)
         dialog.setDefaultSuffix("png")
+        # a name typed without an extension gets the one of the format chosen in the list
+        dialog.filterSelected.connect(lambda name: dialog.setDefaultSuffix(name.split("(*.")[1].split()[0].rstrip(")")))
         dialog.selectFile(suggested.name)
         self.save_dialog = dialog
         if not dialog.exec():
