@@ -204,7 +204,7 @@ class Canvas(QGraphicsView):
         self.compare = False
         self.split = 0.5  # of the original's width
         self.showing_original = False
-        self.placeholder = "Open a photo (Ctrl+O) or drop one here"
+        self.placeholder = "Open a photo (Ctrl+O) or drop one here\n\nNo photo at hand? File → Open Sample Photo"
 
         self._size = (0, 0)
         self._origin = (0, 0)

@@ -264,6 +264,7 @@ class ProgressPanel(QGroupBox):
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
+        self.bar.setFormat("")
         self.bar.setTextVisible(True)
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
