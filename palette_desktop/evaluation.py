@@ -25,7 +25,7 @@ from palette_desktop.core.color import colorfulness, to_gray
 from palette_desktop.core.conditions import Task, classical_fill, reflect_fill, telea_fill
 from palette_desktop.core.degrade import extend_mask, inpaint_mask, jpeg_compress
 from palette_desktop.core.errors import TaskError
-from palette_desktop.core.imageio import READ_SUFFIXES, Photo, load_image, save_image
+from palette_desktop.core.imageio import READ_SUFFIXES, Photo, is_gray, load_image, save_image
 from palette_desktop.core.masks import bounding_box
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import Backend, LoadedModel, load_model
@@ -93,6 +93,8 @@ def evaluate(model: LoadedModel, photos: list[Path], *, size: int = 256, steps: 
     for index, path in enumerate(photos):
         truth = center_square(load_image(path).pixels, size)
         for task in tasks:
+            if task is Task.COLORIZE and is_gray(truth):
+                continue  # no colour truth to score against
             rng = np.random.default_rng([seed, index, list(Task).index(task)])
             _evaluate_one(model, task, truth, rng, options, results[task])
         log(f"eval: {index + 1}/{len(photos)} {path.name}")
