@@ -36,7 +36,6 @@ def test_exif_orientation_is_applied(data_dir, tmp_path):
     assert photo.size == (120, 160)
     upright = np.asarray(im.transpose(Image.Transpose.ROTATE_270), np.float32) / 255
     assert np.abs(photo.pixels - upright).mean() < 0.02
-    assert Image.Exif().load(photo.exif) is None or True  # readable
     reread = Image.Exif()
     reread.load(photo.exif)
     assert reread.get(0x0112, 1) == 1  # not rotated twice by the next viewer

@@ -34,7 +34,7 @@ def changed_box(source: Photo, candidates: list[Photo]) -> Box | None:
     if box.width * box.height > 0.4 * w * h:
         return None
     margin = max(16, max(box.width, box.height) // 2)
-    return box.grow(margin, w, h)
+    return box.grow(margin, Box(0, 0, w, h))
 
 
 class CandidatePicker(QDialog):

@@ -32,10 +32,10 @@ class Box:
     def slices(self) -> tuple[slice, slice]:
         return slice(self.y0, self.y1), slice(self.x0, self.x1)
 
-    def grow(self, margin: int, width: int, height: int) -> Box:
-        """Enlarge by ``margin`` on every side, clipped to a width×height image."""
-        return Box(max(0, self.x0 - margin), max(0, self.y0 - margin),
-                   min(width, self.x1 + margin), min(height, self.y1 + margin))
+    def grow(self, margin: int, within: Box) -> Box:
+        """Enlarge by ``margin`` on every side, clipped to the box ``within``."""
+        return Box(max(within.x0, self.x0 - margin), max(within.y0, self.y0 - margin),
+                   min(within.x1, self.x1 + margin), min(within.y1, self.y1 + margin))
 
 
 def load_mask_array(gray: np.ndarray) -> np.ndarray:
@@ -98,15 +98,6 @@ def component_boxes(mask: np.ndarray, join_distance: int) -> list[Box]:
         if inner is not None:
             boxes.append(Box(box.x0 + inner.x0, box.y0 + inner.y0, box.x0 + inner.x1, box.y0 + inner.y1))
     return boxes
-
-
-def hole_thickness(mask: np.ndarray) -> float:
-    """Twice the largest distance from a masked pixel to the nearest kept pixel (px)."""
-    binary = (mask > 0).astype(np.uint8)
-    if not binary.any():
-        return 0.0
-    padded = np.pad(binary, 1, constant_values=0)
-    return float(cv2.distanceTransform(padded, cv2.DIST_L2, 3).max() * 2)
 
 
 def draw_stroke(mask: np.ndarray, points: list[tuple[float, float]], radius: float, value: float = 1.0) -> None:

@@ -87,7 +87,7 @@ def plan_windows(mask: np.ndarray, region: Box, working_size: int) -> list[Windo
             windows += _native_tiles(box, region, working_size, context)
         else:
             margin = max(context, max(box.width, box.height) // 2)
-            win = _at_least(_grow(box, margin, region), working_size, region)
+            win = _at_least(box.grow(margin, region), working_size, region)
             scale = min(1.0, working_size / max(win.width, win.height))
             windows.append(Window(win, win, scale))
     return windows
@@ -95,7 +95,7 @@ def plan_windows(mask: np.ndarray, region: Box, working_size: int) -> list[Windo
 
 def _native_tiles(box: Box, region: Box, tile: int, context: int) -> list[Window]:
     """Tiles of the working size; each commits only pixels with ``context`` px around them."""
-    area = _at_least(_grow(box, context, region), tile, region)
+    area = _at_least(box.grow(context, region), tile, region)
     windows = []
     for y in tile_starts(area.height, tile, 2 * context):
         for x in tile_starts(area.width, tile, 2 * context):
@@ -105,11 +105,6 @@ def _native_tiles(box: Box, region: Box, tile: int, context: int) -> list[Window
             if _intersects(commit, box):
                 windows.append(Window(win, commit, 1.0))
     return windows
-
-
-def _grow(box: Box, margin: int, region: Box) -> Box:
-    return Box(max(region.x0, box.x0 - margin), max(region.y0, box.y0 - margin),
-               min(region.x1, box.x1 + margin), min(region.y1, box.y1 + margin))
 
 
 def _at_least(box: Box, size: int, region: Box) -> Box:
