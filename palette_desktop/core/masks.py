@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from palette_desktop.core.errors import TaskError
-from palette_desktop.core.imageio import load_image
+from palette_desktop.core.errors import ImageError, TaskError
+from palette_desktop.core.imageio import Photo, load_image, save_image
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,30 @@ def read_mask_file(path: str | Path, size: tuple[int, int]) -> np.ndarray:
     if (mask.shape[1], mask.shape[0]) != tuple(size):
         raise TaskError(f"mask {path.name} is {mask.shape[1]}×{mask.shape[0]}, the photo {size[0]}×{size[1]}")
     return mask
+
+
+def write_mask_file(mask: np.ndarray, path: str | Path) -> Path:
+    """Save a mask as the 8-bit grayscale PNG that :func:`read_mask_file` and ``--mask`` take.
+
+    White = replace; written atomically like every output. PNG only: a lossy format
+    would turn the mask's edge into noise.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ImageError(f"{path.name}: masks are saved as PNG; end the name with .png")
+    gray = np.repeat(np.clip(mask, 0.0, 1.0).astype(np.float32)[..., None], 3, axis=2)
+    return save_image(Photo(gray, grayscale=True), path)
+
+
+def polygon_mask(size: tuple[int, int], points: list[tuple[float, float]]) -> np.ndarray:
+    """A (width, height) mask of 1 inside the polygon through ``points`` (pixel centres), soft-edged."""
+    w, h = size
+    canvas = np.zeros((h, w), np.uint8)
+    if len(points) >= 3:
+        shift = 4  # OpenCV takes sub-pixel vertices as fixed point
+        pts = np.round(np.asarray(points, np.float64) * (1 << shift)).astype(np.int32)
+        cv2.fillPoly(canvas, [pts], 255, lineType=cv2.LINE_AA, shift=shift)
+    return canvas.astype(np.float32) / 255.0
 
 
 def bounding_box(mask: np.ndarray) -> Box | None:
