@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageOps
 
 from palette_desktop.core.errors import ImageError
 from palette_desktop.core.imageio import Photo, load_image, save_image
+
+VAL_PHOTO = Path(__file__).parent / "data" / "trousers.jpg"
 
 
 def _digest(path) -> str:
@@ -165,3 +177,246 @@ def test_photo_with_pixels_drops_alpha_of_other_size():
     photo = Photo(np.zeros((4, 4, 3), np.float32), alpha=np.ones((4, 4), np.float32))
     assert photo.with_pixels(np.zeros((4, 4, 3))).alpha is not None
     assert photo.with_pixels(np.zeros((6, 4, 3))).alpha is None
+
+
+# --- issue 12: data safety, fed for real -------------------------------------------------
+
+def _temp_files(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".palette-desktop-"))
+
+
+@pytest.mark.parametrize("name", ["out.jpg", "out.png", "out.webp", "out.tif"])
+def test_a_full_disk_leaves_no_truncated_file_and_keeps_the_old_one(tmp_path, name):
+    from real_fs import fill_disk, tmpfs
+
+    shirt = load_image(VAL_PHOTO)
+    grain = np.random.default_rng(1).random((240, 320, 3), dtype=np.float32) * 0.2
+    photo = shirt.with_pixels(np.clip(cv2.resize(shirt.pixels, (320, 240)) + grain, 0, 1))  # 30-200 KB
+    with tmpfs(tmp_path / "disk", 512) as disk:
+        old = disk / name
+        save_image(photo.with_pixels(photo.pixels[:40, :40]), old)
+        old_bytes = old.read_bytes()
+        fill_disk(disk, leave_bytes=8192)  # 1-3 pages free: the JPEG of the issue came out 4-12 KB
+        with pytest.raises(ImageError, match="disk is full"):
+            save_image(photo, disk / name)
+        with pytest.raises(ImageError, match="disk is full"):
+            save_image(photo, disk / f"new{old.suffix}")
+        assert old.read_bytes() == old_bytes  # the previous output is untouched
+        assert not (disk / f"new{old.suffix}").exists()
+        assert _temp_files(disk) == []
+
+
+def test_a_short_write_is_caught_without_root(tmp_path):
+    """RLIMIT_FSIZE makes the kernel cut a write short, as a full disk does, for any user."""
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "from palette_desktop.core.imageio import load_image, save_image\n"
+        "from palette_desktop.core.errors import ImageError\n"
+        f"photo = load_image({str(VAL_PHOTO)!r})\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (6000, 6000))\n"
+        "try:\n"
+        f"    save_image(photo, {str(tmp_path / 'cut.jpg')!r})\n"
+        "except ImageError as exc:\n"
+        "    print(exc); sys.exit(3)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 3 and "could not write" in done.stdout, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_new_outputs_get_the_mode_of_a_normal_write(tmp_path, data_dir, umask, mode):
+    photo = load_image(data_dir / "shirt.jpg")
+    previous = os.umask(umask)
+    try:
+        save_image(photo, tmp_path / "out.png")
+        with open(tmp_path / "plain.txt", "w"):
+            pass
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out.png").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == mode
+
+
+@pytest.mark.parametrize("old_mode", [0o644, 0o600, 0o640])
+def test_overwriting_keeps_the_mode_of_the_file(tmp_path, data_dir, old_mode):
+    photo = load_image(data_dir / "shirt.jpg")
+    target = tmp_path / "out.jpg"
+    target.write_bytes(b"old")
+    target.chmod(old_mode)
+    previous = os.umask(0o077)
+    try:
+        save_image(photo, target)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == old_mode
+    assert load_image(target).size == (160, 120)
+
+
+def _kill_mid_write(folder, attempts=20):
+    """Run a real writer and SIGKILL it while its temporary file exists; returns the orphans left."""
+    script = (
+        "import numpy as np, sys\n"
+        "from palette_desktop.core.imageio import Photo, save_image\n"
+        "photo = Photo(np.random.default_rng(0).random((2400, 2400, 3), dtype=np.float32), bit_depth=16)\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        f"    save_image(photo, {str(folder / 'big.tif')!r})\n")
+    for _ in range(attempts):
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()
+        deadline = time.monotonic() + 30
+        while not _temp_files(folder) and time.monotonic() < deadline:
+            pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        if _temp_files(folder):
+            return _temp_files(folder)
+    pytest.fail("never caught the writer mid-write")
+
+
+def test_kill_9_mid_write_leaves_the_target_whole_and_the_orphan_is_cleaned(tmp_path):
+    from palette_desktop.core.atomic_write import remove_stale_temp_files
+
+    orphans = _kill_mid_write(tmp_path)
+    assert len(orphans) == 1
+    if (tmp_path / "big.tif").exists():  # a previous loop's output: complete, never half
+        assert load_image(tmp_path / "big.tif").size == (2400, 2400)
+    removed = remove_stale_temp_files(tmp_path)
+    assert [p.name for p in removed] == orphans and _temp_files(tmp_path) == []
+
+
+def test_stale_cleanup_spares_live_writers_and_other_files(tmp_path):
+    from palette_desktop.core.atomic_write import remove_stale_temp_files
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".palette-desktop-{sleeper.pid}-0123abcd.tmp"
+        mine = tmp_path / f".palette-desktop-{os.getpid()}-0123abcd.tmp"
+        lookalikes = [tmp_path / ".palette-desktop-notes.tmp", tmp_path / "palette-desktop-1-0123abcd.tmp"]
+        for path in (live, mine, *lookalikes):
+            path.write_bytes(b"x")
+        assert remove_stale_temp_files(tmp_path) == []
+        assert all(p.exists() for p in (live, mine, *lookalikes))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert remove_stale_temp_files(tmp_path) == [live]
+
+
+def test_long_names_are_written_or_refused_before_work(tmp_path, data_dir):
+    from palette_desktop.core.atomic_write import check_output_path
+
+    photo = load_image(data_dir / "shirt.jpg")
+    long_source = tmp_path / ("p" * 247 + ".png")  # the issue's input name: its temp name no longer grows
+    save_image(photo, long_source)
+    assert load_image(long_source).size == (160, 120) and _temp_files(tmp_path) == []
+    too_long = tmp_path / ("q" * 292 + ".png")
+    with pytest.raises(ImageError, match="over this file system's limit of 255") as info:
+        check_output_path(too_long)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ImageError, match="could not write|too long"):
+        save_image(photo, too_long)
+    check_output_path(tmp_path / "fine.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [long_source.name]
+
+
+def test_exif_too_long_for_jpeg_is_trimmed_and_said(tmp_path, data_dir):
+    exif = Image.Exif()
+    exif[0x010F] = "Kodak"  # Make
+    exif[0x0110] = "Brownie"  # Model
+    exif.get_ifd(0x8769)[0x927C] = b"M" * 70_000  # MakerNote: a PNG can carry it, a JPEG cannot
+    exif.get_ifd(0x8769)[0x9003] = "1950:06:01 12:00:00"  # DateTimeOriginal
+    src = tmp_path / "big-exif.png"
+    Image.open(data_dir / "shirt.jpg").save(src, exif=exif.tobytes())
+    photo = load_image(src)
+    assert len(photo.exif) > 65533
+    saved = save_image(photo, tmp_path / "out.jpg")
+    assert saved.notes and "MakerNote" in saved.notes[0] and "\n" not in saved.notes[0]
+    with Image.open(tmp_path / "out.jpg") as out:
+        kept = out.getexif()
+        assert kept[0x010F] == "Kodak" and kept[0x0110] == "Brownie"
+        assert kept.get_ifd(0x8769)[0x9003] == "1950:06:01 12:00:00"
+        assert 0x927C not in kept.get_ifd(0x8769)
+    assert save_image(photo, tmp_path / "out.png").notes == ()  # PNG holds it all
+
+
+ORIENTATIONS = range(1, 9)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_every_exif_orientation_of_an_8_bit_jpeg_matches_pillow(tmp_path, data_dir, orientation):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "o.jpg"
+    Image.open(data_dir / "shirt.jpg").save(path, exif=exif.tobytes(), quality=98)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(path)), np.float32) / 255
+    assert np.array_equal(load_image(path).pixels, expected)
+
+
+def _png_with_exif(png: bytes, exif: Image.Exif) -> bytes:
+    body = exif.tobytes()[6:]  # without the "Exif\0\0" header
+    chunk = struct.pack(">I", len(body)) + b"eXIf" + body + struct.pack(">I", zlib.crc32(b"eXIf" + body))
+    return png[:33] + chunk + png[33:]  # right after the signature and IHDR
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_every_exif_orientation_of_a_16_bit_png_matches_pillow(tmp_path, data_dir, orientation):
+    rgb16 = np.asarray(Image.open(data_dir / "shirt.jpg")).astype(np.uint16) * 257
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "o16.png"
+    path.write_bytes(_png_with_exif(cv2.imencode(".png", rgb16[..., ::-1])[1].tobytes(), exif))
+    photo = load_image(path)
+    assert photo.bit_depth == 16
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(path)), np.float32) / 255  # Pillow's 8-bit view
+    assert photo.pixels.shape == expected.shape
+    assert np.abs(photo.pixels - expected).max() <= 1.01 / 255
+
+
+@pytest.mark.parametrize("scale", [1.0, 255.0, 65535.0])
+def test_float_tiff_in_any_common_range_reads_right(tmp_path, scale):
+    ramp = np.linspace(0, 1, 48 * 64, dtype=np.float32).reshape(48, 64)
+    path = tmp_path / "float.tif"
+    Image.fromarray(ramp * scale, "F").save(path)
+    photo = load_image(path)
+    assert np.allclose(photo.pixels[..., 0], ramp, atol=1e-6)
+    assert photo.pixels.mean() == pytest.approx(0.5, abs=0.01)  # not clipped to white
+
+
+@pytest.mark.parametrize("values, reason", [((0.0, 1.5), "not a 0–1, 0–255 or 0–65535"),
+                                            ((0.0, 1e6), "not a 0–1"), ((-50.0, 50.0), "not a 0–1"),
+                                            ((0.0, float("nan")), "NaN")])
+def test_float_tiff_out_of_any_range_is_refused(tmp_path, values, reason):
+    arr = np.full((8, 8), values[0], np.float32)
+    arr[0, 0] = values[1]
+    Image.fromarray(arr, "F").save(tmp_path / "float.tif")
+    with pytest.raises(ImageError, match=reason) as info:
+        load_image(tmp_path / "float.tif")
+    assert str(info.value).startswith("float.tif: ") and "\n" not in str(info.value)
+
+
+def test_what_is_wrong_with_a_path_is_said(tmp_path, data_dir):
+    (tmp_path / "folder.jpg").mkdir()
+    (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    os.mkfifo(tmp_path / "pipe.jpg")  # opening it would block: it must be refused before
+    cases = {"folder.jpg": "is a folder", "loop.jpg": "loops back", "gone.jpg": "no longer exists",
+             "pipe.jpg": "not a regular file", "missing.jpg": "no such file"}
+    for name, reason in cases.items():
+        with pytest.raises(ImageError, match=reason) as info:
+            load_image(tmp_path / name)
+        assert str(info.value).startswith(f"{name}: ") and "damaged" not in str(info.value)
+
+
+def test_an_unreadable_file_says_permission_denied(tmp_path, data_dir):
+    from real_fs import run_cli
+
+    photo = tmp_path / "secret.jpg"
+    shutil.copy(data_dir / "shirt.jpg", photo)
+    photo.chmod(0o000)
+    done = run_cli(["restore", "--task", "jpeg", photo, tmp_path / "out.png"], unprivileged=True)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == "palette-desktop: secret.jpg: cannot be read (permission denied)"
+    assert not (tmp_path / "out.png").exists()

@@ -9,6 +9,10 @@ class ImageError(PaletteError):
     """An image file that cannot be read or written."""
 
 
+class OutputFolderError(ImageError):
+    """The output folder takes no more files (disk full, read-only, no permission): a batch stops."""
+
+
 class ModelError(PaletteError):
     """A model that is missing, corrupt, or does not match its manifest."""
 

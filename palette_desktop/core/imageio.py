@@ -3,15 +3,17 @@
 Every image becomes a :class:`Photo`: float32 RGB in [0, 1] with the EXIF orientation
 applied, plus what must survive a round trip (alpha, ICC profile, EXIF, bit depth).
 Pillow reads most files; OpenCV reads 16-bit colour PNG/TIFF, which Pillow truncates to
-8 bits. Writes go to a temporary file beside the target and are renamed into place, so a
-crash never leaves half a file, and the input file is never opened for writing.
+8 bits. Writes are encoded in memory, checked, and put in place by
+:mod:`~palette_desktop.core.atomic_write`, so a crash or a full disk never leaves half a
+file, and the input file is never opened for writing.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import os
-import tempfile
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,7 +21,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from palette_desktop.core.errors import ImageError
+from palette_desktop.core.atomic_write import reason, write_atomically
+from palette_desktop.core.errors import ImageError, OutputFolderError
+from palette_desktop.core.exif import JPEG_EXIF_LIMIT, fit_exif
 
 DEFAULT_MAX_PIXELS = 100_000_000
 """Largest image accepted (100 MP): float32 working copies of it take about 1.2 GB."""
@@ -62,8 +66,7 @@ def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     """Read an image file; raise :class:`ImageError` with a one-line reason if it can't be used."""
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise ImageError(f"{name}: no such file")
+    _check_readable(path)
     try:
         with Image.open(path) as im:
             width, height = im.size
@@ -80,11 +83,45 @@ def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
                 photo = _maybe_sixteen_bit_colour(path, photo, orientation)
     except ImageError:
         raise
+    except _Unusable as exc:
+        raise ImageError(f"{name}: {exc}") from None
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image file, or a format that is not supported") from None
-    except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
+    except OSError as exc:
+        if exc.errno is not None:  # the system could not read it; the data may be fine
+            raise ImageError(f"{name}: could not be read ({reason(exc)})") from None
+        raise ImageError(f"{name}: the file is damaged or truncated ({_short(exc)})") from None
+    except (SyntaxError, ValueError) as exc:  # corrupt data
         raise ImageError(f"{name}: the file is damaged or truncated ({_short(exc)})") from None
     return photo
+
+
+class _Unusable(Exception):
+    """A decoded image whose content we cannot take; the message lacks the file name."""
+
+
+def _check_readable(path: Path) -> None:
+    """Say what is really wrong with a path that is not a readable file."""
+    name = path.name
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ImageError(f"{name}: a link to a file that no longer exists") from None
+        raise ImageError(f"{name}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImageError(f"{name}: a symbolic link that loops back on itself") from None
+        raise ImageError(f"{name}: cannot be opened ({reason(exc)})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"{name}: is a folder, not an image file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageError(f"{name}: not a regular file (a device, pipe or socket)")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise ImageError(f"{name}: cannot be read ({reason(exc)})") from None
 
 
 def _short(exc: Exception) -> str:
@@ -108,13 +145,25 @@ def _photo_from_pil(im: Image.Image) -> Photo:
         gray = np.clip(arr / 65535.0, 0.0, 1.0)
         return Photo(np.repeat(gray[..., None], 3, axis=2), None, icc, exif, 16, True)
     if mode == "F":
-        gray = np.clip(np.asarray(im, dtype=np.float32), 0.0, 1.0)
+        gray = _float_to_unit(np.asarray(im, dtype=np.float32))
         return Photo(np.repeat(gray[..., None], 3, axis=2), None, icc, exif, 16, True)
     grayscale = mode in ("1", "L", "LA")
     if mode in ("RGBA", "LA"):
         alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
     rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
     return Photo(rgb, alpha, icc, exif, bit_depth, grayscale)
+
+
+def _float_to_unit(values: np.ndarray) -> np.ndarray:
+    """Scale floating-point samples to [0, 1]: they may be stored as 0–1, 0–255 or 0–65535."""
+    if not np.isfinite(values).all():
+        raise _Unusable("floating-point image with NaN or infinite values")
+    low, high = float(values.min()), float(values.max())
+    if low < -0.01 or not (high <= 1.001 or 2.0 < high <= 255.5 or 255.5 < high <= 65535.5):
+        raise _Unusable(f"floating-point values run from {low:g} to {high:g}: not a 0–1, 0–255 or "
+                        "0–65535 image; convert it to 8 or 16 bits")
+    scale = 1.0 if high <= 1.001 else 255.0 if high <= 255.5 else 65535.0
+    return np.clip(values / scale, 0.0, 1.0)
 
 
 def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
@@ -128,10 +177,12 @@ def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     return im.convert("RGB")
 
 
+# EXIF orientation → the numpy view Pillow's ImageOps.exif_transpose gives (5 transpose,
+# 7 transverse), for the 16-bit colour files OpenCV rereads without applying it.
 _ORIENT_OPS = {
     2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
     5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.rot90(a, -1),
-    7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1),
+    7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1], 8: lambda a: np.rot90(a, 1),
 }
 
 
@@ -157,30 +208,47 @@ def is_gray(pixels: np.ndarray, tolerance: float = 1.5 / 255) -> bool:
                 and np.abs(pixels[..., 1] - pixels[..., 2]).max() <= tolerance)
 
 
-def save_image(photo: Photo, path: str | os.PathLike, quality: int = 95) -> Path:
-    """Write atomically; the format comes from the extension. Returns the path written."""
+def save_image(photo: Photo, path: str | os.PathLike, quality: int = 95) -> SavedImage:
+    """Write atomically; the format comes from the extension.
+
+    The file is encoded in memory and checked to decode before anything touches the
+    disk, then written by :func:`write_atomically`: a full disk or a kill leaves the old
+    file (or none), never a truncated one. Metadata the format cannot hold is dropped and
+    said in :attr:`SavedImage.notes`.
+    """
     path = Path(path)
     fmt = WRITE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ImageError(f"{path.name}: unknown output format; use one of {', '.join(sorted(WRITE_FORMATS))}")
     if not path.parent.is_dir():
-        raise ImageError(f"{path.parent}: the output folder does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+        raise OutputFolderError(f"{path.parent}: the output folder does not exist")
+    notes: list[str] = []
+    data = _encode(photo, fmt, quality, notes)
+    _check_decodes(data, photo.size, path.name)
+    write_atomically(data, path)
+    return SavedImage(path, tuple(notes))
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    """Where a photo was written, and what of its metadata could not go with it."""
+
+    path: Path
+    notes: tuple[str, ...] = ()
+
+
+def _check_decodes(data: bytes, size: tuple[int, int], name: str) -> None:
     try:
-        _write(photo, Path(tmp), fmt, quality)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ImageError(f"{path.name}: could not write ({_short(exc)})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            ok = im.size == size
+    except (OSError, SyntaxError, ValueError):
+        ok = False
+    if not ok:
+        raise ImageError(f"{name}: the encoder produced a file that does not decode; nothing was written")
 
 
-def _write(photo: Photo, tmp: Path, fmt: str, quality: int) -> None:
+def _encode(photo: Photo, fmt: str, quality: int, notes: list[str]) -> bytes:
     keep_alpha = photo.alpha is not None and fmt in _ALPHA_FORMATS
     gray = photo.grayscale and is_gray(photo.pixels)
     if photo.bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS and not gray:
@@ -189,10 +257,10 @@ def _write(photo: Photo, tmp: Path, fmt: str, quality: int) -> None:
         if keep_alpha:
             a = np.round(np.clip(photo.alpha, 0, 1) * 65535).astype(np.uint16)
             arr = np.dstack([arr, a])
-        ok = cv2.imwrite(str(tmp), np.ascontiguousarray(arr))
+        ok, encoded = cv2.imencode(".png" if fmt == "PNG" else ".tif", np.ascontiguousarray(arr))
         if not ok:
-            raise OSError("OpenCV could not encode the 16-bit image")
-        return
+            raise ImageError("OpenCV could not encode the 16-bit image")
+        return encoded.tobytes()
     if photo.bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS and not keep_alpha:
         im = Image.fromarray(np.round(np.clip(photo.pixels[..., 0], 0, 1) * 65535).astype(np.uint16))
     else:
@@ -207,9 +275,13 @@ def _write(photo: Photo, tmp: Path, fmt: str, quality: int) -> None:
     if photo.icc_profile and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
         kwargs["icc_profile"] = photo.icc_profile
     if photo.exif and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
-        kwargs["exif"] = photo.exif
+        exif = fit_exif(photo.exif, JPEG_EXIF_LIMIT, notes) if fmt == "JPEG" else photo.exif
+        if exif:
+            kwargs["exif"] = exif
     if fmt in ("JPEG", "WEBP"):
         kwargs["quality"] = int(quality)
     if fmt == "JPEG":
         kwargs["subsampling"] = 0 if quality >= 90 else 2
-    im.save(tmp, fmt, **kwargs)
+    buffer = io.BytesIO()
+    im.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
