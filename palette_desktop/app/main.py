@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from palette_desktop import __version__
+from palette_desktop.app.refcount_guard import guard_refcounts
 from palette_desktop.engine.loader import APP_NAME
 from palette_desktop.resources import resource
 
@@ -56,6 +57,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(resource("icon.svg"))))
     apply_style(app)
+    guard_refcounts()  # else a long session aborts on PySide's reference leaks (see the module)
     return app
 
 

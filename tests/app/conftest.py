@@ -20,6 +20,14 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def refcounts_guarded(qapp):
+    """The guard run_app applies: a long test session leaks as many references as a user's."""
+    from palette_desktop.app.refcount_guard import guard_refcounts
+
+    guard_refcounts()
+
+
 @pytest.fixture(autouse=True)
 def no_thread_leak(qapp):
     """Fail a test that leaves an engine thread running (as napari's conftest does for its threads)."""
