@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QImage, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
                                QMessageBox, QScrollArea, QToolBar, QUndoView, QVBoxLayout, QWidget)
 
@@ -22,7 +22,8 @@ from palette_desktop.app.dialogs import AboutDialog, PreferencesDialog, Shortcut
 from palette_desktop.app.document import Document, PhotoChange, mask_change, stroke_change
 from palette_desktop.app.history import History
 from palette_desktop.app.settings import Settings
-from palette_desktop.app.tools import BrushPanel, ExtendPanel, OptionsPanel, ProgressPanel, Tool, action_button
+from palette_desktop.app.task_progress import TaskProgress
+from palette_desktop.app.tools import BrushPanel, ExtendPanel, OptionsPanel, Tool, action_button
 from palette_desktop.app.worker import Engine, Job, ModelSpec
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import PaletteError
@@ -166,7 +167,6 @@ class MainWindow(QMainWindow):
         self.brush_panel = BrushPanel(acts)
         self.extend_panel = ExtendPanel(acts)
         self.options_panel = OptionsPanel(acts)
-        self.progress_panel = ProgressPanel(acts)
         hand_hint = QLabel("Choose a tool: <b>Brush</b> (B) to mask damage for inpainting, <b>Extend</b> (E) to grow "
                            "the canvas. <b>Colorize</b> and <b>Restore JPEG</b> work on the whole photo.")
         hand_hint.setWordWrap(True)
@@ -187,7 +187,6 @@ class MainWindow(QMainWindow):
             layout.addWidget(page)
         layout.addWidget(whole)
         layout.addWidget(self.options_panel)
-        layout.addWidget(self.progress_panel)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(panel)
@@ -273,6 +272,8 @@ class MainWindow(QMainWindow):
 
     def _make_statusbar(self) -> None:
         bar = self.statusBar()
+        self.task_progress = TaskProgress(self.engine, self.actions["cancel"], self.canvas.viewport())
+        bar.addPermanentWidget(self.task_progress, 1)
         self.size_label = QLabel()
         self.zoom_label = QLabel()
         self.backend_label = QLabel()
@@ -298,8 +299,6 @@ class MainWindow(QMainWindow):
         e.modelFailed.connect(self._on_model_failed)
         e.busyChanged.connect(self._update_actions)
         e.started.connect(self._on_started)
-        e.progress.connect(self._on_progress)
-        e.preview.connect(self._on_preview)
         e.finished.connect(self._on_finished)
         e.failed.connect(self._on_failed)
         e.cancelled.connect(self._on_cancelled)
@@ -550,21 +549,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Cancelling…")
 
     def _on_started(self, job: Job) -> None:
-        self.progress_panel.start(f"{job.label.split(' · ')[0]}…")
-        self.statusBar().showMessage(f"{job.label.split(' · ')[0]}…")
-
-    def _on_progress(self, job: Job, done: int, total: int) -> None:
-        self.progress_panel.step(done, total)
-
-    def _on_preview(self, job: Job, image: QImage) -> None:
         if job is self.task_job:
-            self.progress_panel.show_preview(image)
+            self.statusBar().showMessage(f"{job.label.split(' · ')[0]}…")
 
     def _on_finished(self, job: Job, results: list[Photo]) -> None:
         if job is not self.task_job:
             return
         self.task_job = None
-        self.progress_panel.stop("Done")
         doc = self.document
         if doc is None or doc.photo is not job.photo:
             self.statusBar().showMessage("The photo changed while the task ran; its result was put aside", 6000)
@@ -599,14 +590,12 @@ class MainWindow(QMainWindow):
             return
         if job is self.task_job:
             self.task_job = None
-        self.progress_panel.stop("Failed")
         self.statusBar().showMessage(f"{job.label.split(' · ')[0]} failed", 6000)
         self.show_error(f"{job.label.split(' · ')[0]} failed", message[:1].upper() + message[1:])
 
     def _on_cancelled(self, job: Job) -> None:
         if job is self.task_job:
             self.task_job = None
-        self.progress_panel.stop("Cancelled; nothing changed")
         self.statusBar().showMessage("Cancelled; the photo is as it was", 5000)
 
     def show_error(self, title: str, message: str) -> QMessageBox:

@@ -1,4 +1,4 @@
-"""The tools and their settings panels: brush mask, crop-extend, sampling options, progress.
+"""The tools and their settings panels: brush mask, crop-extend, sampling options.
 
 The panels hold no state of their own beyond their widgets: they emit what the user set,
 and their buttons are the window's QActions, so a shortcut, a menu entry and a button
@@ -11,9 +11,9 @@ import random
 from enum import Enum
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QSlider, QSpinBox, QToolButton,
+                               QHBoxLayout, QLabel, QSizePolicy, QSlider, QSpinBox, QToolButton,
                                QVBoxLayout)
 
 from palette_desktop.tasks.common import MAX_CANDIDATES, QUALITY_PRESETS, SamplingOptions
@@ -23,7 +23,6 @@ MAX_BRUSH = 500
 MAX_FEATHER = 100
 ASPECTS = ((4, 5), (1, 1), (3, 2), (16, 9))
 MAX_SEED = 2**31 - 1
-PREVIEW_SIDE = 260
 
 
 class Tool(Enum):
@@ -252,59 +251,3 @@ class OptionsPanel(QGroupBox):
 
     def options(self) -> SamplingOptions:
         return SamplingOptions(steps=self.steps, seed=self.seed.value(), candidates=self.candidates.value())
-
-
-class ProgressPanel(QGroupBox):
-    """What runs, how far it is, a live preview and Cancel."""
-
-    def __init__(self, actions: dict[str, QAction], parent=None) -> None:
-        super().__init__("Progress", parent)
-        self.label = QLabel("Ready")
-        self.label.setWordWrap(True)
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self.bar.setFormat("")
-        self.bar.setTextVisible(True)
-        self.preview = QLabel()
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # Ignored width: the preview follows the panel's width, it never widens the panel.
-        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.preview.setToolTip("Live preview of the area being refined")
-        self.preview.hide()
-        self.cancel = action_button(actions["cancel"])
-        row = QHBoxLayout()
-        row.addWidget(self.bar, 1)
-        row.addWidget(self.cancel)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.label)
-        layout.addLayout(row)
-        layout.addWidget(self.preview)
-        self.cancel.hide()
-
-    def start(self, text: str) -> None:
-        self.label.setText(text)
-        self.bar.setRange(0, 0)  # busy until the first step
-        self.cancel.show()
-        self.preview.clear()
-
-    def step(self, done: int, total: int) -> None:
-        self.bar.setRange(0, max(1, total))
-        self.bar.setValue(done)
-        self.bar.setFormat(f"step {done} of {total}")
-
-    def show_preview(self, image: QImage) -> None:
-        side = max(80, min(PREVIEW_SIDE, self.contentsRect().width() - 24))
-        pixmap = QPixmap.fromImage(image).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                                 Qt.TransformationMode.SmoothTransformation)
-        self.preview.setPixmap(pixmap)
-        self.preview.setFixedHeight(pixmap.height())
-        self.preview.show()
-
-    def stop(self, text: str) -> None:
-        self.label.setText(text)
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self.bar.setFormat("")
-        self.cancel.hide()
-        self.preview.hide()

@@ -53,7 +53,7 @@ def test_the_window_keeps_working_while_a_task_runs(window, qtbot):
         qtbot.waitUntil(lambda: len(steps) >= 3, timeout=10000)
         window.actions["zoom100"].trigger()  # the GUI answers mid-task
         assert abs(window.canvas.zoom - 1.0) < 1e-6
-        assert window.progress_panel.bar.maximum() == 30
+        assert window.task_progress.isVisible() and window.task_progress.bar.text().endswith(" left")
     assert steps[-1] == (30, 30)
 
 
@@ -70,7 +70,8 @@ def test_cancel_returns_within_one_step_and_changes_nothing(window, qtbot):
     assert job.steps_done <= at_cancel + 2  # the step under way, and the race of reading it
     assert time.monotonic() - started < 2.0
     assert doc.photo is photo and window.history.stack.count() == 0
-    assert not window.engine.busy and "Cancelled" in window.progress_panel.label.text()
+    assert not window.engine.busy and "Cancelled" in window.statusBar().currentMessage()
+    assert not window.task_progress.isVisible()
     # the same engine thread and model go on serving
     window.options_panel.set_steps(6)
     with qtbot.waitSignal(window.engine.finished, timeout=30000):
