@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QScrollArea, QToolBar, QUndoView, QVBoxLayout, QWidget)
 
 from palette_desktop.app.batch_dialog import BatchDialog
@@ -21,13 +21,14 @@ from palette_desktop.app.canvas import Canvas
 from palette_desktop.app.dialogs import AboutDialog, PreferencesDialog, ShortcutsDialog
 from palette_desktop.app.document import Document, PhotoChange, mask_change, stroke_change
 from palette_desktop.app.history import History
+from palette_desktop.app.saving import SaveDialog, is_sample, refuse_original, suggested_path
 from palette_desktop.app.settings import Settings
 from palette_desktop.app.task_progress import TaskProgress
 from palette_desktop.app.tools import BrushPanel, ExtendPanel, OptionsPanel, Tool, action_button
 from palette_desktop.app.worker import Engine, Job, ModelSpec
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import PaletteError
-from palette_desktop.core.imageio import READ_SUFFIXES, WRITE_FORMATS, Photo, save_image
+from palette_desktop.core.imageio import READ_SUFFIXES, Photo, save_image
 from palette_desktop.core.masks import feather
 from palette_desktop.engine.loader import Backend, LoadedModel, bundled_models_dir, default_model_dir, find_models
 from palette_desktop.engine.manifest import read_manifest
@@ -38,7 +39,6 @@ from palette_desktop.tasks.run import TaskRequest
 APP_TITLE = "Palette Desktop"
 TASK_NAMES = {Task.COLORIZE: "Colorize", Task.JPEG: "Restore JPEG", Task.INPAINT: "Inpaint", Task.EXTEND: "Extend"}
 OPEN_FILTER = "Images ({});;All files (*)".format(" ".join(f"*{s}" for s in READ_SUFFIXES))
-SAVE_FILTERS = ["PNG image (*.png)", "JPEG image (*.jpg *.jpeg)", "TIFF image (*.tif *.tiff)", "WebP image (*.webp)"]
 
 
 def icon(name: str) -> QIcon:
@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
             return False
         finally:
             QApplication.restoreOverrideCursor()
-        if Path(path).resolve().parent != Path(resource("sample.jpg")).resolve().parent:
+        if not is_sample(Path(path)):
             self.settings.add_recent(Path(path))
             self.settings.set_last_dir("open", Path(path).resolve().parent)
         self.statusBar().showMessage(f"Opened {doc.name}", 4000)
@@ -407,38 +407,15 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc is None:
             return False
-        suggested = doc.suggested_save_path()
-        if doc.save_path is None and doc.source is not None and \
-                doc.source.resolve().parent == Path(resource("sample.jpg")).resolve().parent:
-            suggested = self.settings.last_dir("save") / suggested.name
-        dialog = QFileDialog(self, "Save the restored photo", str(suggested.parent))
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(SAVE_FILTERS)
-        dialog.setDefaultSuffix("png")
-        # a name typed without an extension gets the one of the format chosen in the list
-        dialog.filterSelected.connect(lambda name: dialog.setDefaultSuffix(name.split("(*.")[1].split()[0].rstrip(")")))
-        dialog.selectFile(suggested.name)
-        self.save_dialog = dialog
-        if not dialog.exec():
-            return False
-        path = Path(dialog.selectedFiles()[0])
-        if path.suffix.lower() not in WRITE_FORMATS:
-            self.show_error("Cannot save", f"{path.name}: unknown format; end the name with "
-                                           f"{', '.join(sorted(set(WRITE_FORMATS)))}")
-            return False
-        quality = self.settings.jpeg_quality
-        if WRITE_FORMATS[path.suffix.lower()] in ("JPEG", "WEBP"):
-            quality, ok = QInputDialog.getInt(self, "JPEG quality", "Quality (1–100; 95 keeps almost everything):",
-                                              quality, 1, 100)
-            if not ok:
-                return False
-            self.settings.jpeg_quality = quality
-        return self.save_to(path, quality)
+        self.save_dialog = SaveDialog(self, doc, suggested_path(doc, self.settings))
+        target = self.save_dialog.ask(self.settings, self.show_error)
+        return target is not None and self.save_to(*target)
 
     def save_to(self, path: str | Path, quality: int = 95) -> bool:
         doc = self.document
         path = Path(path)
         try:
+            refuse_original(doc, path)
             save_image(doc.photo, path, quality=quality)
         except PaletteError as exc:
             self.show_error("Cannot save", str(exc))
