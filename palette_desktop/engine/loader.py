@@ -18,7 +18,7 @@ DEFAULT_MODEL = "palette-small"
 
 
 class Backend(Enum):
-    AUTO = "auto"  # ONNX Runtime when it and the .onnx file are there, else torch
+    AUTO = "auto"  # ONNX Runtime when it is installed, else torch; a missing .onnx file is an error, not a switch
     ONNX = "onnx"
     TORCH = "torch"
 
@@ -78,7 +78,7 @@ def load_model(model_dir: Path | None = None, backend: Backend = Backend.AUTO, d
     if device not in ("auto", "cpu", "cuda"):
         raise ModelError(f"unknown device {device!r}; use auto, cpu or cuda")
     if backend is Backend.AUTO:
-        backend = Backend.ONNX if _has_onnxruntime() and (model_dir / manifest.onnx_file).is_file() else Backend.TORCH
+        backend = Backend.ONNX if _has_onnxruntime() else Backend.TORCH
     if backend is Backend.ONNX:
         if not _has_onnxruntime():
             raise ModelError("ONNX Runtime is not installed; use --backend torch or install onnxruntime")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from palette_desktop.core.errors import ModelError
@@ -44,11 +44,47 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
+        """Parse and check every field; raise ValueError naming the first one that is wrong."""
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise ValueError(f"no {', '.join(repr(m) for m in missing)}")
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        _check_fields(data)
         data["schedule"] = ScheduleKind(data["schedule"])
         data["prediction"] = PredictionKind(data["prediction"])
         data["tasks"] = tuple(data["tasks"])
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        return cls(**data)
+
+
+_POSITIVE_INTS = ("working_size", "size_multiple", "image_channels", "condition_channels", "default_steps",
+                  "format_version")
+_FILE_NAMES = ("onnx_file", "torch_file", "card")
+
+
+def _check_fields(data: dict) -> None:
+    """Types and ranges a hand-edited or damaged manifest gets wrong (``"2"``, ``0``, ``null``)."""
+    for name in _POSITIVE_INTS:
+        value = data.get(name, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    tasks = data["tasks"]
+    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks):
+        raise ValueError(f"tasks must be a list of task names, not {tasks!r}")
+    for name in ("name", "onnx_sha256", "schedule", "prediction"):
+        if not isinstance(data[name], str) or not data[name]:
+            raise ValueError(f"{name} must be a text, not {data[name]!r}")
+    for name in _FILE_NAMES:
+        value = data.get(name)
+        if value is None and name != "onnx_file":
+            continue
+        if not isinstance(value, str) or not value or Path(value).name != value or value in (".", ".."):
+            raise ValueError(f"{name} must be a file name in the model folder, not {value!r}")
+    if not isinstance(data.get("unet", {}), dict):
+        raise ValueError("unet must be a JSON object")
 
 
 def sha256_of(path: Path) -> str:
@@ -66,8 +102,10 @@ def read_manifest(model_dir: Path) -> Manifest:
         raise ModelError(f"{model_dir}: no {MANIFEST_NAME}; is this a Palette Desktop model folder?")
     try:
         manifest = Manifest.from_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read the manifest ({exc.strerror or exc})") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{path}: unreadable manifest ({exc})") from None
+        raise ModelError(f"{path}: unreadable manifest ({str(exc).splitlines()[0][:160]})") from None
     if manifest.format_version > FORMAT_VERSION:
         raise ModelError(f"{path}: made for a newer Palette Desktop (format {manifest.format_version})")
     return manifest
@@ -77,7 +115,7 @@ def verify_file(model_dir: Path, name: str, expected: str) -> Path:
     """Path of a model file whose sha256 matches the manifest; refuse it otherwise."""
     path = Path(model_dir) / name
     if not path.is_file():
-        raise ModelError(f"{path}: model file missing")
+        raise ModelError(f"{path}: model file missing; the model folder is incomplete")
     actual = sha256_of(path)
     if actual != expected:
         raise ModelError(f"{path.name}: checksum does not match the manifest "
