@@ -30,6 +30,7 @@ class OnnxDenoiser:
         # onnxruntime-gpu logs a multi-line error when CUDA libraries are missing, then
         # falls back to the CPU; we read the provider in use instead and say it plainly.
         ort.set_default_logger_severity(4)
+        ort.disable_telemetry_events()  # Windows' ETW events; elsewhere ORT_DISABLE_TELEMETRY (package init)
         try:
             self.session = ort.InferenceSession(str(onnx_path), options, providers=wanted)
         except Exception as exc:  # ORT raises its own untyped errors for bad files
