@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from palette_desktop import __version__
+from palette_desktop import __version__, cli_options
 from palette_desktop.core.errors import Cancelled, PaletteError, TaskError
 
 COMMANDS = ("restore", "batch", "train", "export", "eval", "self-test")
@@ -24,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         return _open_window(argv[0] if argv else None)
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad option already reported on one line
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
         return _open_window(None)
     try:
@@ -43,8 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, like every other failure, and exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"palette-desktop: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="palette-desktop", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="palette-desktop", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"palette-desktop {__version__}")
     parser.add_argument("--self-test", action="store_true", help="same as the self-test command")
     parser.set_defaults(command=None)
@@ -88,13 +98,15 @@ def _model_arguments(p: argparse.ArgumentParser) -> None:
 
 def _task_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", required=True, choices=["colorize", "inpaint", "extend", "jpeg"])
-    p.add_argument("--extend", metavar="L,T,R,B", help="extend: pixels to add on each side")
-    p.add_argument("--aspect", metavar="W:H", help="extend: grow to this aspect ratio instead, e.g. 4:5")
-    p.add_argument("--steps", type=int, help="denoising steps (default: the model's)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--candidates", type=int, default=1, help="1-4; more than one writes NAME-1, NAME-2, ...")
+    p.add_argument("--extend", metavar="L,T,R,B", type=cli_options.margins, help="extend: pixels to add on each side")
+    p.add_argument("--aspect", metavar="W:H", type=cli_options.aspect,
+                   help="extend: grow to this aspect ratio instead, e.g. 4:5")
+    p.add_argument("--steps", type=cli_options.steps, help="denoising steps, 1-1000 (default: the model's)")
+    p.add_argument("--seed", type=cli_options.seed, default=0, help="0 to 4294967295")
+    p.add_argument("--candidates", type=cli_options.candidates, default=1,
+                   help="1-4; more than one writes NAME-1, NAME-2, ...")
     p.add_argument("--sampler", choices=["ddim", "ancestral"], default="ddim")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP output quality")
+    p.add_argument("--quality", type=cli_options.quality, default=95, help="JPEG/WebP output quality, 1-100")
     _model_arguments(p)
 
 
@@ -110,11 +122,11 @@ def _request(args: argparse.Namespace, model, size: tuple[int, int] | None = Non
     from palette_desktop.core.conditions import Task
     from palette_desktop.diffusion.samplers import SamplerKind
     from palette_desktop.tasks.common import SamplingOptions
-    from palette_desktop.tasks.extend import Margins, margins_for_aspect
+    from palette_desktop.tasks.extend import margins_for_aspect
     from palette_desktop.tasks.run import TaskRequest
 
     try:
-        options = SamplingOptions(steps=args.steps or model.manifest.default_steps, seed=args.seed,
+        options = SamplingOptions(steps=model.manifest.default_steps if args.steps is None else args.steps, seed=args.seed,
                                   candidates=args.candidates, sampler=SamplerKind(args.sampler))
     except ValueError as exc:
         raise TaskError(str(exc)) from None
@@ -122,22 +134,12 @@ def _request(args: argparse.Namespace, model, size: tuple[int, int] | None = Non
     margins = None
     if task is Task.EXTEND:
         if args.extend:
-            margins = Margins.parse(args.extend)
+            margins = args.extend
         elif args.aspect and size is not None:
-            margins = margins_for_aspect(*size, *_ratio(args.aspect))
+            margins = margins_for_aspect(*size, *args.aspect)
         elif not args.aspect:
             raise TaskError("extend needs --extend L,T,R,B or --aspect W:H")
     return TaskRequest(task, options, margins=margins)
-
-
-def _ratio(text: str) -> tuple[float, float]:
-    try:
-        w, h = (float(v) for v in text.split(":"))
-        if w <= 0 or h <= 0:
-            raise ValueError
-    except ValueError:
-        raise TaskError(f"aspect {text!r}: give it as W:H, e.g. 4:5") from None
-    return w, h
 
 
 class _Bar:
@@ -160,6 +162,7 @@ class _Bar:
 def _restore(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from palette_desktop.core.atomic_write import check_output_path, remove_stale_temp_files
     from palette_desktop.core.imageio import WRITE_FORMATS, load_image, save_image
     from palette_desktop.core.masks import read_mask_file
     from palette_desktop.core.progress import TaskState
@@ -167,8 +170,12 @@ def _restore(args: argparse.Namespace) -> int:
 
     if args.output.suffix.lower() not in WRITE_FORMATS:
         raise TaskError(f"{args.output.name}: unknown output format; use one of {', '.join(sorted(WRITE_FORMATS))}")
-    if args.output.exists() and args.input.exists() and os.path.samefile(args.input, args.output):
-        raise TaskError("the output would overwrite the original; choose another name")
+    targets = [args.output] if args.candidates == 1 else [
+        args.output.with_name(f"{args.output.stem}-{i}{args.output.suffix}") for i in range(1, args.candidates + 1)]
+    for target in targets:  # before the model runs: a bad name must not cost minutes of work
+        _refuse_the_original(args.input, target)
+        check_output_path(target)
+    remove_stale_temp_files(args.output.parent)
     photo = load_image(args.input)
     model = _load(args)
     request = _request(args, model, photo.size)
@@ -181,14 +188,25 @@ def _restore(args: argparse.Namespace) -> int:
         results = apply_task(photo, request, model, TaskState(bar))
     finally:
         bar.close()
-    for i, result in enumerate(results, start=1):
-        target = args.output if len(results) == 1 else args.output.with_name(f"{args.output.stem}-{i}{args.output.suffix}")
-        save_image(result, target, quality=args.quality)
+    for result, target in zip(results, targets):
+        saved = save_image(result, target, quality=args.quality)
+        for note in saved.notes:
+            print(f"palette-desktop: {target.name}: {note}", file=sys.stderr)
         print(target)
     return 0
 
 
+def _refuse_the_original(source: Path, target: Path) -> None:
+    try:
+        same = target.exists() and source.exists() and os.path.samefile(source, target)
+    except OSError:
+        return  # check_output_path says what is wrong with the name
+    if same:
+        raise TaskError("the output would overwrite the original; choose another name")
+
+
 def _batch(args: argparse.Namespace) -> int:
+    from palette_desktop.core.atomic_write import probe_folder, reason
     from palette_desktop.core.progress import TaskState
     from palette_desktop.tasks.batch import check_folders, plan_batch, run_batch
 
@@ -197,11 +215,15 @@ def _batch(args: argparse.Namespace) -> int:
         raise TaskError("inpaint in a batch needs --masks FOLDER of same-named PNGs")
     if args.task == "extend" and not (args.extend or args.aspect):
         raise TaskError("extend needs --extend L,T,R,B or --aspect W:H")
-    items = plan_batch(args.input_dir, args.output_dir, recursive=args.recursive,
+    items = plan_batch(args.input_dir, args.output_dir, task=args.task, recursive=args.recursive,
                        suffix=f".{args.format}" if args.format else None, masks_dir=args.masks)
     if not items:
         raise TaskError(f"{args.input_dir}: no images found")
-    args.output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TaskError(f"{args.output_dir}: cannot create the output folder ({reason(exc)})") from None
+    probe_folder(args.output_dir)
     model = _load(args)
     request = _request(args, model)
     if args.aspect and not args.extend:
@@ -211,21 +233,31 @@ def _batch(args: argparse.Namespace) -> int:
     files = tqdm(total=len(items), desc="photos", unit="photo", file=sys.stderr)
 
     def on_file(index: int, item, status: str) -> None:
-        if status != "running":
+        if status not in ("running", "cancelled"):
             files.update(1)
             if status not in ("done", "skipped"):
                 files.write(f"failed: {item.source.name}: {status}")
 
     report = run_batch(items, request, model, skip_existing=not args.overwrite, quality=args.quality,
-                       state=TaskState(), on_file=on_file, aspect=_ratio(args.aspect) if args.aspect and not args.extend else None)
+                       state=TaskState(), on_file=on_file, aspect=args.aspect if args.aspect and not args.extend else None)
     files.close()
+    _print_summary(report)
+    if report.cancelled:
+        return EXIT_CANCELLED
+    return EXIT_FAILED if report.failed or report.stopped else 0
+
+
+def _print_summary(report) -> None:
+    """What was done and what was not, also after an interrupt or a full disk."""
     print(f"{len(report.done)} restored, {len(report.skipped)} skipped (output exists), {len(report.failed)} failed",
           file=sys.stderr)
     for source, message in report.failed:
         print(f"  {source}: {message}", file=sys.stderr)
-    if report.cancelled:
-        return EXIT_CANCELLED
-    return EXIT_FAILED if report.failed else 0
+    if report.stopped:
+        print(f"palette-desktop: stopped: {report.stopped}; {len(report.not_started)} photo(s) not restored",
+              file=sys.stderr)
+    elif report.cancelled:
+        print(f"palette-desktop: interrupted; {len(report.not_started)} photo(s) not restored", file=sys.stderr)
 
 
 def _model_command(name: str):

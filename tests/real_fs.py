@@ -73,6 +73,52 @@ def run_cli(args: list, *, env: dict | None = None, unprivileged: bool = False, 
                           text=True, env=full_env, timeout=timeout, cwd=cwd)
 
 
+TELEMETRY_SWITCHES = ("CI", "GITHUB_ACTIONS", "TF_BUILD", "CODEBUILD_BUILD_ID", "ORT_DISABLE_TELEMETRY",
+                      "XDG_CACHE_HOME")
+"""Variables that also silence ONNX Runtime's telemetry (it stays quiet on CI by itself): a test
+that proves *we* turn it off must run without them."""
+
+
+def fresh_home_env(home: Path) -> dict[str, str]:
+    """The environment of a user who never ran the app: an empty HOME, no CI markers."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in TELEMETRY_SWITCHES}
+    return {**env, "HOME": str(home)}
+
+
+def kill_mid_write(folder: Path, attempts: int = 20) -> list[str]:
+    """Run a real writer into ``folder`` and SIGKILL it while its temporary file exists.
+
+    Returns the orphaned temporary file names it left, as a user's kill -9 would.
+    """
+    import signal
+    import time
+
+    script = (
+        "import numpy as np\n"
+        "from palette_desktop.core.imageio import Photo, save_image\n"
+        "photo = Photo(np.random.default_rng(0).random((1600, 1600, 3), dtype=np.float32), bit_depth=16)\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        f"    save_image(photo, {str(folder / 'big.tif')!r})\n")
+
+    def orphans() -> list[str]:
+        return sorted(p.name for p in folder.iterdir() if p.name.startswith(".palette-desktop-"))
+
+    for _ in range(attempts):
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()
+        deadline = time.monotonic() + 30
+        while not orphans() and time.monotonic() < deadline:
+            pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        if orphans():
+            return orphans()
+    pytest.fail("never caught the writer mid-write")
+
+
 def digests(folder: Path) -> dict[str, str]:
     """sha256 of every file under ``folder``, by relative path: proof that nothing changed."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

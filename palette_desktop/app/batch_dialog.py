@@ -251,7 +251,7 @@ class BatchDialog(QDialog):
             masks = self.masks.path
             if masks is None or not masks.is_dir():
                 raise TaskError("inpaint needs a folder of masks: PNGs named like the photos, white = repaint")
-        items = plan_batch(in_dir, out_dir, recursive=self.recursive.isChecked(),
+        items = plan_batch(in_dir, out_dir, task=request.task, recursive=self.recursive.isChecked(),
                            suffix=self.format.currentData(), masks_dir=masks)
         if not items:
             raise TaskError(f"no photos found in {in_dir}")

@@ -55,7 +55,8 @@ def check_output_path(path: Path) -> None:
     folder = path.parent
     try:
         if not folder.is_dir():
-            raise OutputFolderError(f"{folder}: the output folder does not exist")
+            what = "is not a folder" if folder.exists() else "the output folder does not exist"
+            raise OutputFolderError(f"{folder}: {what}")
         limit = _name_max(folder)
         if len(os.fsencode(path.name)) > limit:
             raise ImageError(f"{path.name[:40]}…: the output name is {len(os.fsencode(path.name))} bytes long, "

@@ -124,6 +124,16 @@ def _check_readable(path: Path) -> None:
         raise ImageError(f"{name}: cannot be read ({reason(exc)})") from None
 
 
+def is_complete_image(path: str | os.PathLike) -> bool:
+    """True when the file decodes to the end: an output worth keeping, not a truncated one."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
 def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
 

@@ -1,4 +1,10 @@
-"""A whole folder, one photo at a time: goes on past bad files and never writes into the input."""
+"""A whole folder, one photo at a time: goes on past bad files and never writes into the input.
+
+Each output is named after its photo and the task that made it (``scan.colorized.png``),
+so a folder can hold the results of several tasks and "skip what exists" skips only the
+same task's results. A batch stops running the model as soon as the output folder takes
+no more files (disk full, read-only), and an interrupt ends it with the report so far.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from palette_desktop.core.errors import Cancelled, PaletteError, TaskError
-from palette_desktop.core.imageio import READ_SUFFIXES, WRITE_FORMATS, load_image, save_image
+from palette_desktop.core.atomic_write import check_output_path, probe_folder, reason, remove_stale_temp_files
+from palette_desktop.core.errors import Cancelled, OutputFolderError, PaletteError, TaskError
+from palette_desktop.core.imageio import READ_SUFFIXES, WRITE_FORMATS, is_complete_image, load_image, save_image
 from palette_desktop.core.masks import read_mask_file
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.extend import margins_for_aspect
 from palette_desktop.tasks.run import TaskRequest, apply_task
+
+OUTPUT_TAGS = {"colorize": "colorized", "inpaint": "inpainted", "extend": "extended", "jpeg": "jpeg-restored"}
+"""The word each task adds to an output name; a task not listed adds its own name."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,8 @@ class BatchReport:
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
+    stopped: str | None = None  # why the batch stopped early (e.g. the disk is full)
+    not_started: list[Path] = field(default_factory=list)  # photos left when it stopped or was cancelled
 
 
 def check_folders(in_dir: Path, out_dir: Path) -> None:
@@ -39,20 +51,39 @@ def check_folders(in_dir: Path, out_dir: Path) -> None:
         raise TaskError("the output folder must not be the input folder or inside it: originals are never touched")
 
 
-def plan_batch(in_dir: Path, out_dir: Path, *, recursive: bool = False, suffix: str | None = None,
+def output_name(source_name: str, task: str, suffix: str | None = None) -> str:
+    """``scan.jpg`` → ``scan.colorized.jpg`` (or the given suffix, e.g. ``.png``)."""
+    stem, ext = Path(source_name).stem, suffix or Path(source_name).suffix
+    return f"{stem}.{OUTPUT_TAGS.get(task, task)}{ext}"
+
+
+def plan_batch(in_dir: Path, out_dir: Path, *, task: str, recursive: bool = False, suffix: str | None = None,
                masks_dir: Path | None = None) -> list[BatchItem]:
-    """One item per image file in ``in_dir``; outputs mirror its sub-folders in ``out_dir``."""
+    """One item per image file in ``in_dir``; outputs mirror its sub-folders in ``out_dir``.
+
+    Refuses, naming them, two photos that would be written to one name (``scan.jpg`` and
+    ``scan.png`` with ``--format png``; names differing only in case, which collide on
+    Windows and macOS): one of them would silently never be restored.
+    """
     check_folders(in_dir, out_dir)
     if suffix is not None and suffix.lower() not in WRITE_FORMATS:
         raise TaskError(f"unknown output format {suffix!r}; use one of {', '.join(sorted(WRITE_FORMATS))}")
+    task = getattr(task, "value", task)
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     pattern = "**/*" if recursive else "*"
-    items = []
+    items: list[BatchItem] = []
+    claimed: dict[str, Path] = {}
     for source in sorted(in_dir.glob(pattern)):
         if not source.is_file() or source.suffix.lower() not in READ_SUFFIXES:
             continue
         relative = source.relative_to(in_dir)
-        target = out_dir / relative.with_suffix(suffix or source.suffix)
+        target = out_dir / relative.parent / output_name(relative.name, task, suffix)
+        key = str(target.relative_to(out_dir)).casefold()
+        if key in claimed:
+            raise TaskError(f"{claimed[key].relative_to(in_dir)} and {relative} would both be written as "
+                            f"{target.relative_to(out_dir)}; rename one of them"
+                            + ("" if suffix is None else " or keep each photo's format"))
+        claimed[key] = source
         mask = (Path(masks_dir) / relative).with_suffix(".png") if masks_dir else None
         items.append(BatchItem(source, target, mask))
     return items
@@ -64,21 +95,29 @@ def run_batch(items: list[BatchItem], request: TaskRequest, model: LoadedModel, 
               aspect: tuple[float, float] | None = None) -> BatchReport:
     """Process every item; ``on_file(index, item, status)`` hears 'running', 'done', 'skipped' or an error.
 
-    With ``aspect`` (extend), each photo gets the margins that give it that ratio.
+    With ``aspect`` (extend), each photo gets the margins that give it that ratio. An
+    output that exists is skipped only when it is a complete image; one left truncated by
+    an older version is made again. Temporary files of a killed earlier run are removed.
     """
     report = BatchReport()
     state = state or TaskState()
     tell = on_file or (lambda *_: None)
+    ready: set[Path] = set()  # output folders created and known to take files
+    for folder in {item.target.parent for item in items}:
+        remove_stale_temp_files(folder)
     for index, item in enumerate(items):
         if state.cancelled:
             report.cancelled = True
+            report.not_started = [i.source for i in items[index:]]
             break
-        if skip_existing and item.target.exists():
+        if skip_existing and _finished(item.target):
             report.skipped.append(item.source)
             tell(index, item, "skipped")
             continue
         tell(index, item, "running")
         try:
+            _prepare_folder(item.target.parent, ready)
+            check_output_path(item.target)
             photo = load_image(item.source)
             file_request = request
             if item.mask is not None:
@@ -86,15 +125,21 @@ def run_batch(items: list[BatchItem], request: TaskRequest, model: LoadedModel, 
             if aspect is not None:
                 file_request = replace(request, margins=margins_for_aspect(*photo.size, *aspect))
             result = apply_task(photo, file_request, model, state)[0]
-            item.target.parent.mkdir(parents=True, exist_ok=True)
             save_image(result, item.target, quality=quality)
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt):
             report.cancelled = True
+            report.not_started = [i.source for i in items[index:]]
             tell(index, item, "cancelled")
             break
-        except PaletteError as exc:
-            report.failed.append((item.source, str(exc)))
+        except OutputFolderError as exc:
+            report.stopped = str(exc)
+            report.not_started = [i.source for i in items[index:]]
             tell(index, item, str(exc))
+            break
+        except PaletteError as exc:
+            message = _without_name(str(exc), item.source)
+            report.failed.append((item.source, message))
+            tell(index, item, message)
             continue
         except MemoryError:
             report.failed.append((item.source, "out of memory"))
@@ -104,3 +149,28 @@ def run_batch(items: list[BatchItem], request: TaskRequest, model: LoadedModel, 
         tell(index, item, "done")
     return report
 
+
+def _prepare_folder(folder: Path, ready: set[Path]) -> None:
+    """Create an output (sub-)folder and check once that it takes files, before any model run."""
+    if folder in ready:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFolderError(f"{folder}: cannot create the output folder ({reason(exc)})") from None
+    probe_folder(folder)
+    ready.add(folder)
+
+
+def _finished(target: Path) -> bool:
+    """The output exists and decodes to the end (a bad name is reported when it is written)."""
+    try:
+        return target.is_file() and is_complete_image(target)
+    except OSError:
+        return False
+
+
+def _without_name(message: str, source: Path) -> str:
+    """Messages name their file; a batch report lists them under the file already."""
+    prefix = f"{source.name}: "
+    return message[len(prefix):] if message.startswith(prefix) else message

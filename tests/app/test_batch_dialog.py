@@ -41,7 +41,7 @@ def test_a_corrupt_file_is_reported_and_the_others_are_finished(make_window, qtb
     report = dialog.report
     assert sorted(p.name for p in report.done) == ["shirt.jpg", "trousers.jpg"]
     assert [p.name for p, _ in report.failed] == ["broken.jpg"]
-    assert sorted(p.name for p in out.iterdir()) == ["shirt.png", "trousers.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["shirt.colorized.png", "trousers.colorized.png"]
     assert {p.name: p.read_bytes() for p in scans.iterdir()} == originals  # nothing written into the input
     rows = {dialog.files.topLevelItem(i).text(0): dialog.files.topLevelItem(i).text(1)
             for i in range(dialog.files.topLevelItemCount())}
@@ -109,7 +109,7 @@ def test_inpaint_batch_with_same_named_masks(make_window, qtbot, tmp_path, data_
     dialog.quality.setCurrentIndex(0)
     with qtbot.waitSignal(window.engine.batchFinished, timeout=60000):
         dialog.start()
-    assert [p.name for p in dialog.report.done] == ["shirt.jpg"] and (tmp_path / "out" / "shirt.jpg").is_file()
+    assert [p.name for p in dialog.report.done] == ["shirt.jpg"] and (tmp_path / "out" / "shirt.inpainted.jpg").is_file()
 
 
 def test_cancelling_a_batch_stops_within_a_step_and_keeps_what_is_done(make_window, qtbot, tmp_path, data_dir):
