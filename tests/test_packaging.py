@@ -191,9 +191,15 @@ def test_build_the_bundle_and_run_its_self_test(tmp_path):
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     version = subprocess.run([str(exe), "--version"], cwd=tmp_path, env=clean_env, capture_output=True, text=True)
     assert version.stdout.strip() == f"palette-desktop {__version__}"
-    test = subprocess.run([str(exe), "--self-test"], cwd=tmp_path, env=clean_env, capture_output=True, text=True,
+    from real_fs import TELEMETRY_SWITCHES
+
+    home = tmp_path / "home"  # a user who never ran it, without the CI markers that silence ONNX Runtime
+    home.mkdir()
+    first_run_env = {**{k: v for k, v in clean_env.items() if k not in TELEMETRY_SWITCHES}, "HOME": str(home)}
+    test = subprocess.run([str(exe), "--self-test"], cwd=tmp_path, env=first_run_env, capture_output=True, text=True,
                           timeout=600)
     assert test.returncode == 0, test.stdout + test.stderr
+    assert not (home / ".cache" / "Microsoft").exists(), "ONNX Runtime telemetry ran in the bundle"
     assert "self-test passed" in test.stdout and "ONNX Runtime" in test.stdout
     for task in ("colorize", "inpaint", "extend", "jpeg"):
         assert re.search(rf"{task}: ok", test.stdout), task
