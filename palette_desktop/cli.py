@@ -253,6 +253,8 @@ def _print_summary(report) -> None:
           file=sys.stderr)
     for source, message in report.failed:
         print(f"  {source}: {message}", file=sys.stderr)
+    for source, note in report.notes:
+        print(f"  note: {source}: {note}", file=sys.stderr)
     if report.stopped:
         print(f"palette-desktop: stopped: {report.stopped}; {len(report.not_started)} photo(s) not restored",
               file=sys.stderr)

@@ -133,6 +133,7 @@ CORPUS = [
     (["restore", "--task", "jpeg", "{truncated}", "{out}"], 1, "damaged or truncated"),
     (["restore", "--task", "jpeg", "{empty}", "{out}"], 1, "not an image"),
     (["batch", "{mixed_dir}", "{outdir}", "--task", "jpeg"], 1, "1 failed"),
+    (["batch", "{exif_dir}", "{outdir}", "--task", "jpeg", "--format", "jpg"], 0, "note: {exif_dir}/big_exif.png: EXIF trimmed"),
     # 3: two photos, one output name
     (["batch", "{collide_dir}", "{outdir}", "--task", "jpeg", "--format", "png"], 1,
      "scan.jpg and scan.png would both be written as scan.jpeg-restored.png"),
@@ -198,6 +199,9 @@ def workshop(tmp_path, data_dir, broken_models):
     os.mkfifo(inputs / "fifo.jpg")
     names.update(folder_jpg=inputs / "folder.jpg", loop=inputs / "loop.jpg", dangling=inputs / "dangling.jpg",
                  fifo=inputs / "fifo.jpg")
+    (inputs / "exif_dir").mkdir()
+    shutil.copy(inputs / "big_exif.png", inputs / "exif_dir" / "big_exif.png")
+    names["exif_dir"] = inputs / "exif_dir"
     for folder, files in {"long_dir": [f"{LONG}.jpg", "a.jpg"], "collide_dir": ["scan.jpg", "scan.png"],
                           "case_dir": ["IMG_1.jpg", "IMG_1.JPG"], "mixed_dir": ["a.jpg", "bad.jpg"]}.items():
         (inputs / folder).mkdir()
@@ -216,6 +220,7 @@ def test_bad_input_corpus(capsys, workshop, tiny_model_dir, argv, code, message)
     from real_fs import digests
 
     args = [a.format(**workshop) for a in argv]
+    message = message and message.format(**workshop)
     if "--model" not in args:
         args += ["--model", str(tiny_model_dir)]
     if args[0] in ("restore", "batch") and "--steps" not in args:
@@ -388,6 +393,24 @@ def test_a_full_disk_stops_running_the_model(tmp_path, data_dir, tiny_model):
                            on_file=lambda i, item, status: heard.append(status))
     assert heard.count("running") == 1  # the model ran once, not five times
     assert "disk is full" in report.stopped and len(report.not_started) == 5 and not report.done
+
+
+def test_ctrl_c_while_a_result_is_reported_keeps_the_count(tmp_path, data_dir, tiny_model):
+    """Python raises KeyboardInterrupt wherever the signal lands: here, in the progress callback."""
+    from palette_desktop.core.conditions import Task
+    from palette_desktop.tasks.batch import plan_batch, run_batch
+    from palette_desktop.tasks.common import SamplingOptions
+    from palette_desktop.tasks.run import TaskRequest
+
+    items = plan_batch(_photos(tmp_path / "in", 4, data_dir), tmp_path / "out", task="jpeg")
+
+    def on_file(index, item, status):
+        if status == "done" and index == 1:
+            raise KeyboardInterrupt
+
+    report = run_batch(items, TaskRequest(Task.JPEG, SamplingOptions(steps=1)), tiny_model, on_file=on_file)
+    assert report.cancelled and [p.name for p in report.done] == ["p00.jpg", "p01.jpg"]
+    assert [p.name for p in report.not_started] == ["p02.jpg", "p03.jpg"]
 
 
 def test_a_full_disk_fails_a_restore_cleanly(capsys, tmp_path, data_dir, tiny_model_dir):

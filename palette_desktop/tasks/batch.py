@@ -14,7 +14,8 @@ from typing import Callable
 
 from palette_desktop.core.atomic_write import check_output_path, probe_folder, reason, remove_stale_temp_files
 from palette_desktop.core.errors import Cancelled, OutputFolderError, PaletteError, TaskError
-from palette_desktop.core.imageio import READ_SUFFIXES, WRITE_FORMATS, is_complete_image, load_image, save_image
+from palette_desktop.core.imageio import (READ_SUFFIXES, WRITE_FORMATS, SavedImage, is_complete_image, load_image,
+                                          save_image)
 from palette_desktop.core.masks import read_mask_file
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import LoadedModel
@@ -40,6 +41,7 @@ class BatchReport:
     cancelled: bool = False
     stopped: str | None = None  # why the batch stopped early (e.g. the disk is full)
     not_started: list[Path] = field(default_factory=list)  # photos left when it stopped or was cancelled
+    notes: list[tuple[Path, str]] = field(default_factory=list)  # e.g. metadata the output format could not hold
 
 
 def check_folders(in_dir: Path, out_dir: Path) -> None:
@@ -105,49 +107,53 @@ def run_batch(items: list[BatchItem], request: TaskRequest, model: LoadedModel, 
     ready: set[Path] = set()  # output folders created and known to take files
     for folder in {item.target.parent for item in items}:
         remove_stale_temp_files(folder)
-    for index, item in enumerate(items):
-        if state.cancelled:
-            report.cancelled = True
-            report.not_started = [i.source for i in items[index:]]
-            break
-        if skip_existing and _finished(item.target):
-            report.skipped.append(item.source)
-            tell(index, item, "skipped")
-            continue
-        tell(index, item, "running")
-        try:
-            _prepare_folder(item.target.parent, ready)
-            check_output_path(item.target)
-            photo = load_image(item.source)
-            file_request = request
-            if item.mask is not None:
-                file_request = replace(request, mask=read_mask_file(item.mask, photo.size))
-            if aspect is not None:
-                file_request = replace(request, margins=margins_for_aspect(*photo.size, *aspect))
-            result = apply_task(photo, file_request, model, state)[0]
-            save_image(result, item.target, quality=quality)
-        except (Cancelled, KeyboardInterrupt):
-            report.cancelled = True
-            report.not_started = [i.source for i in items[index:]]
-            tell(index, item, "cancelled")
-            break
-        except OutputFolderError as exc:
-            report.stopped = str(exc)
-            report.not_started = [i.source for i in items[index:]]
-            tell(index, item, str(exc))
-            break
-        except PaletteError as exc:
-            message = _without_name(str(exc), item.source)
-            report.failed.append((item.source, message))
-            tell(index, item, message)
-            continue
-        except MemoryError:
-            report.failed.append((item.source, "out of memory"))
-            tell(index, item, "out of memory")
-            continue
-        report.done.append(item.source)
-        tell(index, item, "done")
+    index = 0
+    try:
+        for index, item in enumerate(items):
+            state.check()
+            if skip_existing and _finished(item.target):
+                report.skipped.append(item.source)
+                tell(index, item, "skipped")
+                continue
+            tell(index, item, "running")
+            try:
+                saved = _restore_one(item, request, model, state, ready, quality, aspect)
+            except Cancelled:
+                raise
+            except OutputFolderError as exc:
+                report.stopped = str(exc)
+                report.not_started = [i.source for i in items[index:]]
+                tell(index, item, str(exc))
+                break
+            except (PaletteError, MemoryError) as exc:
+                message = "out of memory" if isinstance(exc, MemoryError) else _without_name(str(exc), item.source)
+                report.failed.append((item.source, message))
+                tell(index, item, message)
+                continue
+            report.done.append(item.source)
+            report.notes.extend((item.source, note) for note in saved.notes)
+            tell(index, item, "done")
+    except (Cancelled, KeyboardInterrupt):  # Ctrl+C too: the report so far is what the user needs
+        handled = {*report.done, *report.skipped, *(source for source, _ in report.failed)}
+        report.cancelled = True
+        report.not_started = [i.source for i in items[index:] if i.source not in handled]
+        if report.not_started:
+            tell(index, items[index], "cancelled")
     return report
+
+
+def _restore_one(item: BatchItem, request: TaskRequest, model: LoadedModel, state: TaskState, ready: set[Path],
+                 quality: int, aspect: tuple[float, float] | None) -> SavedImage:
+    """Check where the result goes, then read, run the model and write; raises on any failure."""
+    _prepare_folder(item.target.parent, ready)
+    check_output_path(item.target)
+    photo = load_image(item.source)
+    if item.mask is not None:
+        request = replace(request, mask=read_mask_file(item.mask, photo.size))
+    if aspect is not None:
+        request = replace(request, margins=margins_for_aspect(*photo.size, *aspect))
+    result = apply_task(photo, request, model, state)[0]
+    return save_image(result, item.target, quality=quality)
 
 
 def _prepare_folder(folder: Path, ready: set[Path]) -> None:
