@@ -297,6 +297,7 @@ class MainWindow(QMainWindow):
             f"Redo {t} (Ctrl+Shift+Z)" if t else "Redo (Ctrl+Shift+Z)"))
         e.modelLoaded.connect(self._on_model_loaded)
         e.modelFailed.connect(self._on_model_failed)
+        e.modelNotice.connect(self._on_model_notice)
         e.busyChanged.connect(self._update_actions)
         e.started.connect(self._on_started)
         e.finished.connect(self._on_finished)
@@ -501,7 +502,7 @@ class MainWindow(QMainWindow):
     def run_task(self, task: Task) -> Job | None:
         """Start a task on the current photo in the background; None if it cannot start."""
         doc = self.document
-        if doc is None or self.engine.busy:
+        if doc is None or self.engine.busy or not self.actions[task.value].isEnabled():
             return None
         options = self.options_panel.options()
         request = TaskRequest(task, options)
@@ -594,9 +595,9 @@ class MainWindow(QMainWindow):
         tasks = set(self.model.manifest.tasks) if self.model is not None else None
         for key, task in (("colorize", Task.COLORIZE), ("jpeg", Task.JPEG), ("inpaint", Task.INPAINT),
                           ("extend", Task.EXTEND)):
-            supported = tasks is None or task.value in tasks  # unknown until the model is loaded
+            supported = tasks is not None and task.value in tasks  # none until a model is loaded
             acts[key].setEnabled(has and not busy and supported)
-            if not supported:
+            if tasks is not None and not supported:
                 acts[key].setStatusTip(f"The model {self.model.manifest.name} cannot {task.value}")
         acts["apply_tool"].setEnabled(has and not busy)
         for key in ("save", "save_as", "clear_mask", "invert_mask", "compare", "fit", "zoom100", "zoom_in",
@@ -694,6 +695,10 @@ class MainWindow(QMainWindow):
         self.backend_label.setToolTip(f"{model.manifest.description or model.manifest.name}\n{model.directory}")
         self.backend_label.setStyleSheet("")
         self._update_actions()
+
+    def _on_model_notice(self, message: str) -> None:
+        self.settings.device = self.engine.spec.device  # the next start goes straight to what works
+        self.statusBar().showMessage(f"{message}; Model → Device to choose", 15000)
 
     def _on_model_failed(self, message: str) -> None:
         self.model = None

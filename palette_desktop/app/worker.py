@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from palette_desktop.app.imaging import thumbnail
-from palette_desktop.core.errors import Cancelled, PaletteError
+from palette_desktop.core.errors import Cancelled, ModelError, PaletteError
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.progress import StepReport, TaskState
 from palette_desktop.engine.loader import Backend, LoadedModel, load_model
@@ -73,6 +73,7 @@ class _Worker(QObject):
 
     modelLoaded = Signal(object)  # LoadedModel
     modelFailed = Signal(str)
+    modelNotice = Signal(str)  # loaded, but not as asked (CUDA missing: on the CPU)
     started = Signal(object)  # Job
     progress = Signal(object, int, int)  # Job, done, total
     preview = Signal(object, QImage)
@@ -85,13 +86,21 @@ class _Worker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.model: LoadedModel | None = None
-        self._spec: ModelSpec | None = None
+        self._serves: set[ModelSpec] = set()  # the specs the loaded model answers for
 
     def _ensure_model(self, spec: ModelSpec) -> LoadedModel:
-        if self.model is None or spec != self._spec:
-            self.model, self._spec = None, None
-            model = load_model(spec.directory, spec.backend, spec.device)
-            self.model, self._spec = model, spec
+        if self.model is None or spec not in self._serves:
+            self.model, self._serves = None, set()
+            try:
+                model, used = load_model(spec.directory, spec.backend, spec.device), spec
+            except ModelError as exc:
+                if spec.device != "cuda":
+                    raise
+                # A remembered CUDA choice on a machine without it: run anyway, where it can.
+                used = replace(spec, device="auto")
+                model = load_model(used.directory, used.backend, used.device)
+                self.modelNotice.emit(f"{str(exc).split(' (')[0]}: running on {model.backend_name} instead")
+            self.model, self._serves = model, {spec, used}
             self.modelLoaded.emit(model)
         return self.model
 
@@ -147,6 +156,7 @@ class Engine(QObject):
 
     modelLoaded = Signal(object)
     modelFailed = Signal(str)
+    modelNotice = Signal(str)
     started = Signal(object)
     progress = Signal(object, int, int)
     preview = Signal(object, QImage)
@@ -175,6 +185,7 @@ class Engine(QObject):
         w = self._worker
         w.modelLoaded.connect(self._on_model_loaded)
         w.modelFailed.connect(self._on_model_failed)
+        w.modelNotice.connect(self._on_model_notice)
         w.started.connect(self.started)
         w.progress.connect(self.progress)
         w.preview.connect(self.preview)
@@ -207,6 +218,12 @@ class Engine(QObject):
     def _on_model_failed(self, message: str) -> None:
         self.model, self.model_error = None, message
         self.modelFailed.emit(message)
+
+    @Slot(str)
+    def _on_model_notice(self, message: str) -> None:
+        if self.spec.device == "cuda":  # what really runs: CUDA when it works, else the CPU
+            self.spec = replace(self.spec, device="auto")
+        self.modelNotice.emit(message)
 
     def _release(self, job: Job) -> None:
         if job is self.job:

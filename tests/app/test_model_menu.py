@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from palette_desktop.core.conditions import Task
 from palette_desktop.engine.loader import Backend
 
 
@@ -113,3 +114,62 @@ def test_the_history_panel_names_each_step(window, qtbot):
     model = window.history_view.model()
     rows = [model.index(i, 0).data() for i in range(model.rowCount())]
     assert rows[0] == "Opened shirt.jpg" and rows[1] == "Brush stroke" and rows[2].startswith("Colorize · seed 0")
+
+
+def _cuda_works(model_dir) -> bool:
+    from palette_desktop.core.errors import PaletteError
+    from palette_desktop.engine.loader import load_model
+
+    try:
+        load_model(model_dir, Backend.ONNX, "cuda")
+    except PaletteError:
+        return False
+    return True
+
+
+def test_a_cuda_choice_without_cuda_falls_back_to_the_cpu_with_a_notice(qtbot, tiny_model_dir, photo_path):
+    """A start with "CUDA" remembered, on a machine without it: the launch path (settings, no spec)."""
+    import pytest
+
+    from palette_desktop.app.main_window import MainWindow
+    from palette_desktop.app.settings import Settings
+
+    if _cuda_works(tiny_model_dir):
+        pytest.skip("CUDA works here: nothing to fall back from")
+    stored = Settings()
+    stored.model_dir, stored.backend, stored.device = tiny_model_dir, Backend.ONNX, "cuda"
+    window = MainWindow(Settings())
+    try:
+        window.show()
+        notices = []
+        window.statusBar().messageChanged.connect(notices.append)
+        qtbot.waitUntil(lambda: window.model is not None or window.engine.model_error is not None, timeout=15000)
+        assert window.model is not None, window.engine.model_error
+        assert window.error_box is None  # no "model could not be loaded" dialog
+        assert window.backend_label.text().endswith("CPU")
+        assert any("CUDA" in n and "CPU" in n for n in notices), notices
+        assert Settings().device == "auto"  # the next start goes straight to a device that works
+        assert window.open_path(photo_path) and window.actions["colorize"].isEnabled()
+        with qtbot.waitSignal(window.engine.finished, timeout=30000):
+            window.options_panel.set_steps(6)
+            window.actions["colorize"].trigger()
+    finally:
+        window.history.stack.setClean()
+        window.close()
+        window.engine.shutdown()
+
+
+def test_the_tasks_wait_for_a_model(make_window, qtbot, tmp_path, photo_path, tiny_model_dir):
+    window = make_window()
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    with qtbot.waitSignal(window.engine.modelFailed, timeout=10000):
+        window.choose_model(broken)
+    window.error_box.accept()
+    assert window.open_path(photo_path)
+    tasks = ("colorize", "jpeg", "inpaint", "extend")
+    assert not any(window.actions[key].isEnabled() for key in tasks)
+    assert window.run_task(Task.COLORIZE) is None and not window.engine.busy
+    with qtbot.waitSignal(window.engine.modelLoaded, timeout=15000):
+        window.choose_model(tiny_model_dir)
+    assert window.actions["colorize"].isEnabled() and window.actions["jpeg"].isEnabled()
