@@ -314,6 +314,8 @@ class BatchDialog(QDialog):
         text = ", ".join(parts) + (" — cancelled." if report.cancelled else ".")
         if report.failed:
             text += "\n" + "\n".join(f"• {path.name}: {message}" for path, message in report.failed)
+        if report.stopped:  # disk full or read-only: the model was not run on the rest
+            text += f"\nStopped: {report.stopped}; {len(report.not_started)} photo(s) not restored."
         self.summary.setText(text)
         self.step_label.setText("")
         self.open_button.setEnabled(True)

@@ -131,3 +131,23 @@ def test_cancelling_a_batch_stops_within_a_step_and_keeps_what_is_done(make_wind
     assert steps[-1] <= 1000 and "cancelled" in dialog.summary.text()
     assert not any((tmp_path / "out").iterdir())
     assert dialog.start_button.isEnabled() and not window.engine.busy
+
+
+def test_a_full_disk_stops_the_batch_and_says_so(make_window, qtbot, tmp_path, data_dir):
+    from real_fs import fill_disk, tmpfs
+
+    window = make_window()
+    with tmpfs(tmp_path / "disk", 256) as disk:
+        window.open_batch()
+        dialog = window.batch_dialog
+        dialog.input.set_path(_folder(tmp_path, data_dir))
+        dialog.output.set_path(disk)
+        dialog.set_task(Task.JPEG)
+        dialog.quality.setCurrentIndex(0)
+        fill_disk(disk, leave_bytes=4096)
+        with qtbot.waitSignal(window.engine.batchFinished, timeout=60000):
+            dialog.start()
+        report = dialog.report
+        assert "disk is full" in report.stopped and not report.done
+        assert "Stopped:" in dialog.summary.text() and "disk is full" in dialog.summary.text()
+        assert [p.name for p in disk.iterdir()] == ["filler.bin"]  # nothing truncated, no temporary file
