@@ -137,7 +137,7 @@ def run_batch(items: list[BatchItem], request: TaskRequest, model: LoadedModel, 
         handled = {*report.done, *report.skipped, *(source for source, _ in report.failed)}
         report.cancelled = True
         report.not_started = [i.source for i in items[index:] if i.source not in handled]
-        if report.not_started:
+        if items and items[index].source not in handled:
             tell(index, items[index], "cancelled")
     return report
 
