@@ -21,6 +21,7 @@ from palette_desktop.app.canvas import Canvas
 from palette_desktop.app.dialogs import AboutDialog, PreferencesDialog, ShortcutsDialog
 from palette_desktop.app.document import Document, PhotoChange, mask_change, stroke_change
 from palette_desktop.app.history import History
+from palette_desktop.app.key_routing import KeyRouter
 from palette_desktop.app.saving import SaveDialog, is_sample, refuse_original, suggested_path
 from palette_desktop.app.settings import Settings
 from palette_desktop.app.task_progress import TaskProgress
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas)
+        self.key_router = KeyRouter(self, self.canvas)  # tool keys whatever control has the keyboard
 
         self._make_actions()
         self._make_panels()

@@ -1,0 +1,100 @@
+"""Single-key shortcuts and the canvas's hold keys work whatever panel control was touched last."""
+
+from __future__ import annotations
+
+import pytest
+from gui_helpers import drag, line
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QStyle, QStyleOptionSpinBox
+
+from palette_desktop.app.tools import Tool
+
+
+def click_spin_arrow(qtbot, spin) -> None:
+    """A click on the spin box's up arrow, as a user nudges the brush size."""
+    option = QStyleOptionSpinBox()
+    spin.initStyleOption(option)
+    up = spin.style().subControlRect(QStyle.ComplexControl.CC_SpinBox, option,
+                                     QStyle.SubControl.SC_SpinBoxUp, spin)
+    qtbot.mouseClick(spin, Qt.MouseButton.LeftButton, pos=up.center())
+
+
+CONTROLS = {
+    "brush size": lambda w, qtbot: click_spin_arrow(qtbot, w.brush_panel.size),
+    "feather": lambda w, qtbot: click_spin_arrow(qtbot, w.brush_panel.feather),
+    "seed": lambda w, qtbot: click_spin_arrow(qtbot, w.options_panel.seed),
+    "candidates": lambda w, qtbot: click_spin_arrow(qtbot, w.options_panel.candidates),
+    "history list": lambda w, qtbot: qtbot.mouseClick(w.history_view.viewport(), Qt.MouseButton.LeftButton,
+                                                      pos=QPoint(20, 8)),
+    "size slider": lambda w, qtbot: qtbot.mouseClick(w.brush_panel.slider, Qt.MouseButton.LeftButton,
+                                                     pos=QPoint(4, w.brush_panel.slider.height() // 2)),
+}
+
+
+def touch(window, qtbot, control: str):
+    window.set_tool(Tool.BRUSH)
+    CONTROLS[control](window, qtbot)
+    focus = QApplication.focusWidget()
+    assert focus is not None and focus is not window.canvas  # the control has the keyboard now
+    return focus
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_tool_and_view_keys_work_after_touching_a_control(control, window, qtbot):
+    focus = touch(window, qtbot, control)
+    qtbot.keyClick(focus, Qt.Key.Key_E)
+    assert window.tool is Tool.EXTEND, control
+    focus = touch(window, qtbot, control)
+    qtbot.keyClick(focus, Qt.Key.Key_H)
+    assert window.tool is Tool.HAND, control
+    focus = touch(window, qtbot, control)
+    size = window.brush_panel.size.value()
+    qtbot.keyClick(focus, Qt.Key.Key_BracketRight)
+    assert window.brush_panel.size.value() > size, control
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_X)
+    assert window.brush_panel.eraser.isChecked(), control
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Y)
+    assert window.canvas.compare, control
+
+
+@pytest.mark.parametrize("control", ["brush size", "history list", "size slider"])
+def test_hold_keys_reach_the_canvas_after_touching_a_control(control, window, qtbot):
+    canvas = window.canvas
+    focus = touch(window, qtbot, control)
+    qtbot.keyPress(focus, Qt.Key.Key_Backslash)
+    assert canvas.showing_original, control
+    qtbot.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Backslash)
+    assert not canvas.showing_original
+
+    # hold Space over the canvas and drag: a pan, not a brush stroke
+    focus = touch(window, qtbot, control)
+    canvas.set_zoom(12.0)
+    canvas.centerOn(80, 60)
+    viewport = canvas.viewport()
+    qtbot.mouseMove(viewport, QPoint(350, 300))  # over the photo, no click
+    qtbot.keyPress(focus, Qt.Key.Key_Space)
+    bar = canvas.horizontalScrollBar()
+    start = bar.value()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=QPoint(350, 300))
+    qtbot.mouseMove(viewport, QPoint(300, 300))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=QPoint(300, 300))
+    qtbot.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert bar.value() == start + 50, control
+    assert not window.document.mask.any()
+
+
+def test_typing_a_number_still_goes_to_the_field(window, qtbot):
+    spin = window.brush_panel.size
+    touch(window, qtbot, "brush size")
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "73")
+    qtbot.keyClick(spin, Qt.Key.Key_Tab)
+    assert spin.value() == 73 and window.tool is Tool.BRUSH
+    assert isinstance(spin, QAbstractSpinBox)
+
+
+def test_a_stroke_after_the_keys_still_paints(window, qtbot):
+    focus = touch(window, qtbot, "seed")
+    qtbot.keyClick(focus, Qt.Key.Key_B)
+    drag(qtbot, window.canvas, line((20, 60), (140, 60)))
+    assert window.document.mask[60, 80] == 1.0
