@@ -20,6 +20,7 @@ from PySide6.QtGui import (QBrush, QColor, QColorSpace, QFont, QImage, QKeyEvent
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QGraphicsItem, QGraphicsScene, QGraphicsView,
                                QLineEdit, QStyleOptionGraphicsItem, QTextEdit)
 
+from palette_desktop.app.gestures import Gesture
 from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB, mask_overlay, to_qimage, to_uint8
 from palette_desktop.app.tools import Tool
 from palette_desktop.core.imageio import Photo
@@ -115,10 +116,11 @@ class MaskItem(QGraphicsItem):
         super().__init__()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.image = QImage()
+        self.rgb, self.opacity = MASK_RGB, MASK_OPACITY
 
     def set_mask(self, mask: np.ndarray | None) -> None:
         self.prepareGeometryChange()
-        self.image = mask_overlay(mask) if mask is not None else QImage()
+        self.image = mask_overlay(mask, self.rgb, self.opacity) if mask is not None else QImage()
         self.update()
 
     def refresh(self, mask: np.ndarray, box: Box) -> None:
@@ -128,7 +130,7 @@ class MaskItem(QGraphicsItem):
             return
         painter = QPainter(self.image)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-        painter.drawImage(box.x0, box.y0, mask_overlay(mask[box.slices()]))
+        painter.drawImage(box.x0, box.y0, mask_overlay(mask[box.slices()], self.rgb, self.opacity))
         painter.end()
         self.update(QRectF(box.x0, box.y0, box.width, box.height))
 
@@ -139,7 +141,7 @@ class MaskItem(QGraphicsItem):
         painter = QPainter(self.image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.translate(0.5, 0.5)
-        color = QColor(*MASK_RGB, round(255 * MASK_OPACITY))
+        color = QColor(*self.rgb, round(255 * self.opacity))
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Clear if erase
                                    else QPainter.CompositionMode.CompositionMode_Source)
         if a == b:
@@ -197,6 +199,9 @@ class Canvas(QGraphicsView):
         self.before_item.setVisible(False)
 
         self.tool = Tool.HAND
+        self.gestures: dict[Tool, Gesture] = {}  # drags of tools that live in their own module
+        self._gesture: Gesture | None = None  # the one being dragged
+        self.mask_shown = True
         self.brush_radius = 20.0
         self.erase = False
         self.editable = True
@@ -250,6 +255,15 @@ class Canvas(QGraphicsView):
         else:
             self.mask_item.refresh(mask, box)
 
+    def set_mask_style(self, rgb: tuple[int, int, int], opacity: float, mask: np.ndarray | None) -> None:
+        """The overlay's colour and opacity (redrawn from ``mask``)."""
+        self.mask_item.rgb, self.mask_item.opacity = rgb, opacity
+        self.mask_item.set_mask(mask)
+
+    def show_mask(self, on: bool) -> None:
+        self.mask_shown = on
+        self._update_compare()
+
     # -- modes -----------------------------------------------------------------------
     def set_tool(self, tool: Tool) -> None:
         self._cancel_gesture()
@@ -298,7 +312,7 @@ class Canvas(QGraphicsView):
         else:
             self.before_item.clip_right = self.split * original_w
         self.before_item.setVisible(self.showing_original or self.compare)
-        self.mask_item.setVisible(not (self.showing_original or self.compare))
+        self.mask_item.setVisible(self.mask_shown and not (self.showing_original or self.compare))
         self.before_item.update()
         self.viewport().update()
 
@@ -354,6 +368,24 @@ class Canvas(QGraphicsView):
     def zoom_100(self) -> None:
         self.set_zoom(1.0)
 
+    def zoom_at(self, zoom: float, pos: QPointF) -> None:
+        """Zoom keeping the image point under ``pos`` (viewport coordinates) where it is."""
+        anchor = self.mapToScene(pos.toPoint())
+        self.set_zoom(zoom)
+        moved = self.mapFromScene(anchor) - pos.toPoint()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
+
+    def toggle_zoom(self, pos: QPointF | None = None) -> None:
+        """100 % around ``pos`` (the pointer, or the view's centre), or back to fit when at 100 %."""
+        if not self.has_photo:
+            return
+        if abs(self.zoom - 1.0) < 1e-6:
+            self.fit()
+        else:
+            pos = pos if pos is not None else self._mouse
+            self.zoom_at(1.0, pos if pos is not None else QPointF(self.viewport().rect().center()))
+
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom * 1.25)
 
@@ -407,6 +439,10 @@ class Canvas(QGraphicsView):
         if self.compare:
             self._split_to(pos)
             self._drag_edges = frozenset({"split"})
+        elif (gesture := self.tool_gesture()) is not None:
+            if self.editable:
+                self._gesture = gesture
+                gesture.press(pos)
         elif self.tool is Tool.BRUSH and self.editable:
             point = self.view_to_image(pos)
             self._stroke = [point]
@@ -432,6 +468,8 @@ class Canvas(QGraphicsView):
             if math.hypot(point[0] - last[0], point[1] - last[1]) >= 0.5:
                 self._stroke.append(point)
                 self.mask_item.paint_segment(QPointF(*last), QPointF(*point), self.brush_radius, self.erase)
+        elif self._gesture is not None:
+            self._gesture.move(pos)
         elif self._drag_edges == {"split"}:
             self._split_to(pos)
         elif self._drag_edges:
@@ -447,10 +485,21 @@ class Canvas(QGraphicsView):
         elif self._stroke is not None and event.button() == Qt.MouseButton.LeftButton:
             points, self._stroke = self._stroke, None
             self.strokeFinished.emit(points, float(self.brush_radius), bool(self.erase))
+        elif self._gesture is not None and event.button() == Qt.MouseButton.LeftButton:
+            gesture, self._gesture = self._gesture, None
+            gesture.release(event.position())
         elif self._drag_edges:
             self._drag_edges = frozenset()
         self._update_cursor(hover=event.position())
         event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """Double-click with the Hand: 100 % at the pointer, again: fit, as photo viewers do."""
+        if event.button() == Qt.MouseButton.LeftButton and self.tool is Tool.HAND and not self.compare:
+            self.toggle_zoom(event.position())
+            event.accept()
+        else:
+            super().mouseDoubleClickEvent(event)
 
     def enterEvent(self, event) -> None:
         """Take the keyboard (Space to pan, \\ to see the original), unless a field is being edited."""
@@ -489,10 +538,18 @@ class Canvas(QGraphicsView):
             self.set_margins(new)
             self.marginsChanged.emit(new)
 
+    def tool_gesture(self) -> Gesture | None:
+        """The gesture registered for the current tool, if it takes the drags now."""
+        gesture = self.gestures.get(self.tool)
+        return gesture if gesture is not None and gesture.active() else None
+
     def _cancel_gesture(self) -> None:
         if self._stroke is not None:
             self._stroke = None
             self.mask_item.update()
+        if self._gesture is not None:
+            self._gesture, gesture = None, self._gesture
+            gesture.cancel()
         self._pan_from = None
         self._drag_edges = frozenset()
 
@@ -536,6 +593,8 @@ class Canvas(QGraphicsView):
             shape = Qt.CursorShape.OpenHandCursor
         elif self.compare:
             shape = Qt.CursorShape.SplitHCursor
+        elif self.editable and (gesture := self.tool_gesture()) is not None:
+            shape = gesture.cursor(hover)
         elif self.tool is Tool.BRUSH and self.editable:
             shape = Qt.CursorShape.CrossCursor
         elif self.tool is Tool.EXTEND:
@@ -563,6 +622,8 @@ class Canvas(QGraphicsView):
                 self._draw_extend(painter)
             if self.compare or self.showing_original:
                 self._draw_compare(painter)
+            elif (gesture := self.tool_gesture()) is not None:
+                gesture.paint(painter)
             elif self.tool is Tool.BRUSH and self._mouse is not None and self.editable and not self._space:
                 self._draw_brush(painter)
         painter.restore()

@@ -24,8 +24,10 @@ from palette_desktop.app.history import History
 from palette_desktop.app.key_routing import KeyRouter
 from palette_desktop.app.saving import SaveDialog, is_sample, refuse_original, suggested_path
 from palette_desktop.app.settings import Settings
+from palette_desktop.app.mask_tools import MaskTools
 from palette_desktop.app.task_progress import TaskProgress
 from palette_desktop.app.tools import BrushPanel, ExtendPanel, OptionsPanel, Tool, action_button
+from palette_desktop.app.transform_tools import TransformTools
 from palette_desktop.app.worker import Engine, Job, ModelSpec
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import PaletteError
@@ -70,6 +72,8 @@ class MainWindow(QMainWindow):
         self.key_router = KeyRouter(self, self.canvas)  # tool keys whatever control has the keyboard
 
         self._make_actions()
+        self.transform_tools = TransformTools(self)  # crop, straighten, quarter turns
+        self.mask_tools = MaskTools(self)  # rectangle and lasso masks, the mask's look, mask files
         self._make_panels()
         self._make_menus()
         self._make_toolbar()
@@ -128,6 +132,8 @@ class MainWindow(QMainWindow):
         a("fit", "&Fit in Window", "Ctrl+0", "Show the whole photo", lambda: self.canvas.fit(), "fit")
         a("zoom100", "&Actual Pixels (100 %)", "Ctrl+1", "One photo pixel per screen pixel",
           lambda: self.canvas.zoom_100(), "zoom100")
+        a("zoom_toggle", "&Toggle 100 % / Fit", "Z", "Actual pixels around the pointer, or back to the whole "
+          "photo (also: double-click with the Hand)", lambda: self.canvas.toggle_zoom())
         a("zoom_in", "Zoom &In", ["Ctrl++", "Ctrl+="], "", lambda: self.canvas.zoom_in())
         a("zoom_out", "Zoom &Out", "Ctrl+-", "", lambda: self.canvas.zoom_out())
         a("compare", "&Compare Before/After", "Y", "Split view of the original and the result; drag the split. "
@@ -155,7 +161,8 @@ class MainWindow(QMainWindow):
           "inpaint")
         a("extend", "E&xtend Canvas", "Ctrl+E", "Generate the new border set with the Extend tool",
           lambda: self.run_task(Task.EXTEND), "extend")
-        a("apply_tool", "Apply Tool", ["Return", "Enter"], "Inpaint (Brush) or Extend (Extend tool)",
+        a("apply_tool", "Apply Tool", ["Return", "Enter"],
+          "Inpaint (Brush), Extend (Extend tool) or Crop (Crop tool)",
           self.apply_tool)
         a("cancel", "Cancel", "Esc", "Stop the running task; the photo stays as it was", self.cancel_task, "cancel")
         a("new_seed", "New Seed", "Ctrl+R", "Pick a random seed for another take", None, "dice")
@@ -169,12 +176,14 @@ class MainWindow(QMainWindow):
         self.brush_panel = BrushPanel(acts)
         self.extend_panel = ExtendPanel(acts)
         self.options_panel = OptionsPanel(acts)
-        hand_hint = QLabel("Choose a tool: <b>Brush</b> (B) to mask damage for inpainting, <b>Extend</b> (E) to grow "
-                           "the canvas. <b>Colorize</b> and <b>Restore JPEG</b> work on the whole photo.")
+        hand_hint = QLabel("Choose a tool: <b>Crop</b> (C) or <b>Straighten</b> (S) a scan first, <b>Brush</b> (B) "
+                           "to mask damage for inpainting, <b>Extend</b> (E) to grow the canvas. <b>Colorize</b> and "
+                           "<b>Restore JPEG</b> work on the whole photo. Double-click: 100 %.")
         hand_hint.setWordWrap(True)
         hand_hint.setObjectName("hint")
         # Only the current tool's page is shown (hidden widgets take no room, unlike a stack's pages).
-        self.tool_pages = {Tool.HAND: hand_hint, Tool.BRUSH: self.brush_panel, Tool.EXTEND: self.extend_panel}
+        self.tool_pages = {Tool.HAND: hand_hint, Tool.BRUSH: self.mask_tools.page(self.brush_panel),
+                           Tool.EXTEND: self.extend_panel, **self.transform_tools.pages}
 
         whole = QWidget()
         whole_layout = QVBoxLayout(whole)
@@ -232,17 +241,22 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         edit.addActions([acts["undo"], acts["redo"]])
         edit.addSeparator()
-        edit.addActions([acts["clear_mask"], acts["invert_mask"]])
+        edit.addActions([acts["clear_mask"], acts["invert_mask"], acts["import_mask"], acts["export_mask"]])
         edit.addSeparator()
         edit.addAction(acts["preferences"])
         view = bar.addMenu("&View")
-        view.addActions([acts["fit"], acts["zoom100"], acts["zoom_in"], acts["zoom_out"]])
+        view.addActions([acts["fit"], acts["zoom100"], acts["zoom_toggle"], acts["zoom_in"], acts["zoom_out"]])
         view.addSeparator()
-        view.addAction(acts["compare"])
+        view.addActions([acts["compare"], acts["show_mask"]])
         view.addSeparator()
         view.addActions([self.tools_dock.toggleViewAction(), self.history_dock.toggleViewAction()])
+        image = bar.addMenu("&Image")
+        image.addActions([acts["rotate_left"], acts["rotate_right"], acts["tool_crop"], acts["tool_straighten"]])
         tools = bar.addMenu("&Tools")
-        tools.addActions([acts["tool_hand"], acts["tool_brush"], acts["tool_extend"]])
+        tools.addActions([acts["tool_hand"], acts["tool_brush"], acts["tool_extend"], acts["tool_crop"],
+                          acts["tool_straighten"]])
+        tools.addSeparator()
+        tools.addActions([acts["shape_brush"], acts["shape_rectangle"], acts["shape_lasso"]])
         tools.addSeparator()
         tools.addActions([acts["eraser"], acts["brush_smaller"], acts["brush_bigger"], acts["feather_less"],
                           acts["feather_more"]])
@@ -263,7 +277,8 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setIconSize(QSize(22, 22))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        for key in ("open", "save", None, "undo", "redo", None, "tool_hand", "tool_brush", "tool_extend", None,
+        for key in ("open", "save", None, "undo", "redo", None, "tool_hand", "tool_brush", "tool_extend", "tool_crop",
+                    "tool_straighten", None,
                     "colorize", "jpeg", "inpaint", None, "compare", "batch"):
             if key is None:
                 bar.addSeparator()
@@ -366,6 +381,8 @@ class MainWindow(QMainWindow):
         doc = self.document
         if change.touches_photo:
             self.canvas.set_photo(doc.photo)
+            if self.canvas.before_item.photo is not doc.original:  # turned or cropped with the photo
+                self.canvas.set_original(doc.original, doc.origin)
             self.canvas.set_origin(doc.origin)
             if change.resizes:
                 self.canvas.set_mask(doc.mask)
@@ -499,6 +516,8 @@ class MainWindow(QMainWindow):
             self.run_task(Task.INPAINT)
         elif self.tool is Tool.EXTEND:
             self.run_task(Task.EXTEND)
+        elif self.tool is Tool.CROP:
+            self.transform_tools.crop()
 
     # == tasks ========================================================================
     def run_task(self, task: Task) -> Job | None:
@@ -602,8 +621,8 @@ class MainWindow(QMainWindow):
             if tasks is not None and not supported:
                 acts[key].setStatusTip(f"The model {self.model.manifest.name} cannot {task.value}")
         acts["apply_tool"].setEnabled(has and not busy)
-        for key in ("save", "save_as", "clear_mask", "invert_mask", "compare", "fit", "zoom100", "zoom_in",
-                    "zoom_out"):
+        for key in ("save", "save_as", "clear_mask", "invert_mask", "compare", "fit", "zoom100", "zoom_toggle",
+                    "zoom_in", "zoom_out"):
             acts[key].setEnabled(has)
         acts["undo"].setEnabled(stack.canUndo() and not busy)
         acts["redo"].setEnabled(stack.canRedo() and not busy)

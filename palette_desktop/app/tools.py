@@ -29,6 +29,8 @@ class Tool(Enum):
     HAND = "hand"
     BRUSH = "brush"
     EXTEND = "extend"
+    CROP = "crop"  # the crop and straighten tools live in transform_tools.py
+    STRAIGHTEN = "straighten"
 
 
 def action_button(action: QAction, text: str | None = None, primary: bool = False) -> QToolButton:

@@ -66,7 +66,7 @@ def write_mask_file(mask: np.ndarray, path: str | Path) -> Path:
     if path.suffix.lower() != ".png":
         raise ImageError(f"{path.name}: masks are saved as PNG; end the name with .png")
     gray = np.repeat(np.clip(mask, 0.0, 1.0).astype(np.float32)[..., None], 3, axis=2)
-    return save_image(Photo(gray, grayscale=True), path)
+    return save_image(Photo(gray, grayscale=True), path).path
 
 
 def polygon_mask(size: tuple[int, int], points: list[tuple[float, float]]) -> np.ndarray:
