@@ -14,7 +14,7 @@ import math
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QByteArray, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QColorSpace, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
                            QPixmap, QWheelEvent)
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QGraphicsItem, QGraphicsScene, QGraphicsView,
@@ -181,7 +181,7 @@ class Canvas(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setBackgroundBrush(BACKGROUND)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)  # the wheel: zoom_at
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -362,7 +362,8 @@ class Canvas(QGraphicsView):
         if view.width() <= 0 or view.height() <= 0:
             return
         scale = min(view.width() / rect.width(), view.height() / rect.height())
-        self.set_zoom(scale * self.devicePixelRatioF(), fit_mode=True)
+        # never past 100 %: a small scan enlarged to fit only shows its pixels blurred
+        self.set_zoom(min(1.0, scale * self.devicePixelRatioF()), fit_mode=True)
         self.centerOn(rect.center())
 
     def zoom_100(self) -> None:
@@ -402,8 +403,17 @@ class Canvas(QGraphicsView):
             return
         delta = event.angleDelta().y() or event.pixelDelta().y()
         if delta:
-            self.set_zoom(self.zoom * 1.0015 ** delta)
+            self.zoom_at(self.zoom * 1.0015 ** delta, event.position())
         event.accept()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """A trackpad pinch zooms about the fingers (macOS and Wayland send it as a native gesture)."""
+        if event.type() == QEvent.Type.NativeGesture and \
+                event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+            if self.has_photo:
+                self.zoom_at(self.zoom * (1.0 + event.value()), event.position())
+            return True
+        return super().viewportEvent(event)
 
     # -- mouse -----------------------------------------------------------------------
     def _edges_at(self, pos: QPointF) -> frozenset[str]:

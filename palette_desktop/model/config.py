@@ -15,6 +15,9 @@ class UNetConfig:
     # Self-attention sits in the middle block (the lowest resolution) and at these levels;
     # attention at level 3 too cost 15 % more time per step on a 2-core CPU.
     attention_levels: tuple[int, ...] = ()
+    # Keys and values are averaged over pool×pool cells: full attention at a 512² tile's
+    # middle block (64×64 tokens) cost more than a level of convolutions.
+    attention_pool: int = 2
     heads: int = 4
     groups: int = 8
     # The network predicts x0 as condition RGB + a learnt correction, so an untrained

@@ -2,6 +2,9 @@
 
 Residual blocks with scale-shift conditioning on an embedding of the noise level γ,
 GroupNorm, self-attention only at the lowest resolutions, input = condition ‖ noisy.
+Sized for inference on a CPU: the up path convolves before it upsamples (a quarter of the
+cost of convolving after) and attention reads keys and values from a pooled grid, so its
+cost grows with the tile's area, not with its square.
 """
 
 from __future__ import annotations
@@ -50,21 +53,40 @@ class ResBlock(nn.Module):
 
 
 class Attention(nn.Module):
-    def __init__(self, channels: int, heads: int, groups: int) -> None:
+    """Multi-head self-attention; keys and values are averaged over ``pool``×``pool`` cells."""
+
+    def __init__(self, channels: int, heads: int, groups: int, pool: int) -> None:
         super().__init__()
         self.heads = heads
+        self.pool = pool
         self.norm = nn.GroupNorm(groups, channels)
-        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.q = nn.Conv2d(channels, channels, 1)
+        self.kv = nn.Conv2d(channels, 2 * channels, 1)
         self.proj = _zero(nn.Conv2d(channels, channels, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
-        q, k, v = self.qkv(self.norm(x)).reshape(b * self.heads, 3 * c // self.heads, h * w).chunk(3, dim=1)
+        n = self.norm(x)
+        q = self.q(n).reshape(b * self.heads, c // self.heads, h * w)
+        if self.pool > 1:
+            n = F.avg_pool2d(n, self.pool, ceil_mode=True)
+        k, v = self.kv(n).reshape(b * self.heads, 2 * c // self.heads, -1).chunk(2, dim=1)
         # Written out rather than F.scaled_dot_product_attention so that every exporter
         # and runtime version maps it to plain MatMul/Softmax.
         weights = torch.softmax(torch.einsum("bci,bcj->bij", q, k) / math.sqrt(c // self.heads), dim=-1)
         out = torch.einsum("bij,bcj->bci", weights, v).reshape(b, c, h, w)
         return x + self.proj(out)
+
+
+class Upsample(nn.Module):
+    """3×3 convolution at the lower resolution, then nearest-neighbour doubling."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(self.conv(x), scale_factor=2.0, mode="nearest")
 
 
 class PaletteUNet(nn.Module):
@@ -89,24 +111,26 @@ class PaletteUNet(nn.Module):
             if level < len(chans) - 1:
                 self.down.append(nn.Conv2d(cur, cur, 3, stride=2, padding=1))
                 skips.append(cur)
-        self.mid = nn.ModuleList([ResBlock(cur, cur, emb_dim, g), Attention(cur, config.heads, g),
-                                  ResBlock(cur, cur, emb_dim, g)])
+        self.mid = nn.ModuleList([ResBlock(cur, cur, emb_dim, g), self._attention(cur), ResBlock(cur, cur, emb_dim, g)])
         self.up = nn.ModuleList()
         for level in reversed(range(len(chans))):
             ch = chans[level]
             for _ in range(config.res_blocks + 1):
                 self.up.append(self._block(cur + skips.pop(), ch, emb_dim, level))
                 cur = ch
-            if level > 0:
-                self.up.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                                             nn.Conv2d(cur, cur, 3, padding=1)))
+            if level > 0:  # straight to the next level's width: its blocks then convolve less
+                self.up.append(Upsample(cur, chans[level - 1]))
+                cur = chans[level - 1]
         self.out = nn.Sequential(nn.GroupNorm(g, cur), nn.SiLU(), _zero(nn.Conv2d(cur, config.image_channels, 3, padding=1)))
 
     def _block(self, cin: int, cout: int, emb_dim: int, level: int) -> nn.Module:
         block = ResBlock(cin, cout, emb_dim, self.config.groups)
         if level in self.config.attention_levels:
-            return nn.ModuleList([block, Attention(cout, self.config.heads, self.config.groups)])
+            return nn.ModuleList([block, self._attention(cout)])
         return block
+
+    def _attention(self, channels: int) -> Attention:
+        return Attention(channels, self.config.heads, self.config.groups, self.config.attention_pool)
 
     @staticmethod
     def _run(module: nn.Module, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
@@ -126,7 +150,7 @@ class PaletteUNet(nn.Module):
         for module in self.mid:
             h = self._run(module, h, emb)
         for module in self.up:
-            if isinstance(module, nn.Sequential):
+            if isinstance(module, Upsample):
                 h = module(h)
             else:
                 h = self._run(module, torch.cat([h, hs.pop()], dim=1), emb)

@@ -110,8 +110,7 @@ def test_zoom_fit_100_and_wheel(window, qtbot):
     assert canvas.zoom > 1.1
     window.actions["fit"].trigger()
     shown = canvas.mapFromScene(canvas.image_rect()).boundingRect()
-    assert viewport.rect().contains(shown) and shown.width() > viewport.width() * 0.8 or \
-        shown.height() > viewport.height() * 0.8
+    assert viewport.rect().contains(shown) and canvas.zoom == 1.0  # the whole photo, at most 100 %
 
 
 def test_pan_with_the_middle_button_and_with_space_drag(window, qtbot):
@@ -171,3 +170,57 @@ def test_a_wide_gamut_photo_is_shown_converted_to_srgb(qapp):
     assert shown.red() > 158  # Adobe RGB red is more saturated than sRGB red: it shows redder
     item.set_photo(Photo(np.full((4, 4, 3), [0.6, 0.3, 0.2], np.float32), icc_profile=srgb))
     assert item._levels[0].toImage().pixelColor(0, 0).getRgb()[:3] == (153, 76, 51)
+
+
+def _image_point_at(canvas, pos: QPointF) -> tuple[float, float]:
+    return canvas.view_to_image(pos)
+
+
+def test_the_wheel_zooms_about_the_pointer(window, qtbot):
+    canvas = window.canvas
+    viewport = canvas.viewport()
+    canvas.set_zoom(8.0)  # larger than the view: where it sits is the user's (smaller, it stays centred)
+    canvas.centerOn(80, 60)
+    qtbot.mouseMove(viewport, QPoint(40, 50))  # the pointer rests away from the top-left
+    at = QPointF(canvas.mapFromScene(QPointF(60.5, 50.5)))  # over pixel (60, 50) of the photo
+    before = _image_point_at(canvas, at)
+    for _ in range(3):
+        event = QWheelEvent(at, canvas.mapToGlobal(at), QPoint(), QPoint(0, 120), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(viewport, event)
+    assert canvas.zoom > 10
+    after = _image_point_at(canvas, at)
+    assert abs(after[0] - before[0]) < 0.5 and abs(after[1] - before[1]) < 0.5, (before, after)
+
+
+def test_a_trackpad_pinch_zooms_about_the_fingers(window, qtbot):
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+
+    canvas = window.canvas
+    canvas.set_zoom(8.0)
+    canvas.centerOn(80, 60)
+    at = QPointF(canvas.mapFromScene(QPointF(100.5, 70.5)))
+    before = _image_point_at(canvas, at)
+    pinch = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
+                                at, at, QPointF(canvas.mapToGlobal(at)), 0.5, QPointF())
+    QApplication.sendEvent(canvas.viewport(), pinch)
+    assert abs(canvas.zoom - 12.0) < 1e-6
+    after = _image_point_at(canvas, at)
+    assert abs(after[0] - before[0]) < 0.5 and abs(after[1] - before[1]) < 0.5, (before, after)
+
+
+def test_fit_never_enlarges_a_small_photo(window, tmp_path):
+    from palette_desktop.core.imageio import Photo, save_image
+
+    canvas = window.canvas
+    window.actions["fit"].trigger()
+    assert canvas.zoom == 1.0  # 160 × 120 in a ~800 px view: shown at 100 %, not a blurred 400 %
+    shown = canvas.mapFromScene(canvas.image_rect()).boundingRect()
+    assert canvas.viewport().rect().contains(shown)
+    big = tmp_path / "big.png"
+    save_image(Photo(np.random.default_rng(0).random((1600, 2400, 3), np.float32)), big)
+    window.history.stack.setClean()
+    assert window.open_path(big)
+    assert canvas.zoom < 0.5  # a large photo still shrinks to fit
+    shown = canvas.mapFromScene(canvas.image_rect()).boundingRect()
+    assert canvas.viewport().rect().adjusted(-1, -1, 1, 1).contains(shown)
