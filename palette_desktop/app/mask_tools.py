@@ -126,8 +126,8 @@ class MaskPanel(QGroupBox):
     def __init__(self, actions, parent=None) -> None:
         super().__init__("Mask", parent)
         shapes = QHBoxLayout()
-        for key, text in (("shape_brush", "Brush"), ("shape_rectangle", "Rectangle"), ("shape_lasso", "Lasso")):
-            shapes.addWidget(action_button(actions[key], text))
+        for key in ("shape_brush", "shape_rectangle", "shape_lasso"):
+            shapes.addWidget(action_button(actions[key]))
         self.show_box = QCheckBox("Show")
         self.show_box.setToolTip(actions["show_mask"].toolTip())
         self.show_box.setChecked(True)
@@ -146,13 +146,13 @@ class MaskPanel(QGroupBox):
         look.addWidget(self.colour, 1)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Shape", shapes)
-        form.addRow("View", look)
+        form.addRow("Colour", look)
         form.addRow("Opacity", self.opacity)
         files = QHBoxLayout()
-        files.addWidget(action_button(actions["import_mask"], "Import…"))
-        files.addWidget(action_button(actions["export_mask"], "Export…"))
+        files.addWidget(action_button(actions["import_mask"]))
+        files.addWidget(action_button(actions["export_mask"]))
         layout = QVBoxLayout(self)
+        layout.addLayout(shapes)
         layout.addLayout(form)
         layout.addLayout(files)
 
@@ -166,15 +166,16 @@ class MaskTools(QObject):
         self.shape = MaskShape.BRUSH
         self.file_dialog: QFileDialog | None = None
         a = window._action
-        shapes = (("shape_brush", "Brush &Shape", None, "Paint the mask with a round brush", "brush"),
-                  ("shape_rectangle", "&Rectangle Mask", "M", "Drag a rectangle to mask (with the eraser: unmask)",
-                   "mask-rect"),
-                  ("shape_lasso", "&Lasso Mask", "L", "Draw around an area to mask (with the eraser: unmask)",
+        shapes = (("shape_brush", "Brush &Shape", "Brush", None, "Paint the mask with a round brush", "brush"),
+                  ("shape_rectangle", "&Rectangle Mask", "Rectangle", "M",
+                   "Drag a rectangle to mask (with the eraser: unmask)", "mask-rect"),
+                  ("shape_lasso", "&Lasso Mask", "Lasso", "L", "Draw around an area to mask (with the eraser: unmask)",
                    "lasso"))
         group = QActionGroup(self)
-        for (key, text, shortcut, tip, icon_name), shape in zip(shapes, MaskShape):
-            group.addAction(a(key, text, shortcut, tip, lambda _=False, s=shape: self.set_shape(s), icon_name,
-                              checkable=True))
+        for (key, text, short, shortcut, tip, icon_name), shape in zip(shapes, MaskShape):
+            action = a(key, text, shortcut, tip, lambda _=False, s=shape: self.set_shape(s), icon_name, checkable=True)
+            action.setIconText(short)  # on the panel's buttons
+            group.addAction(action)
         window.actions["shape_brush"].setChecked(True)
         window.actions["tool_brush"].triggered.connect(lambda: self.set_shape(MaskShape.BRUSH))
         show = a("show_mask", "Show &Mask", "Ctrl+Shift+H", "Show or hide the mask over the photo", None,
@@ -182,9 +183,9 @@ class MaskTools(QObject):
         show.setChecked(True)
         show.toggled.connect(lambda on: window.canvas.show_mask(bool(on)))
         a("import_mask", "I&mport Mask…", None, "Use a PNG mask (white = replace) the size of the photo",
-          self.import_dialog)
+          self.import_dialog).setIconText("Import…")
         a("export_mask", "E&xport Mask…", None, "Save the mask as a PNG for the command line's --mask",
-          self.export_dialog)
+          self.export_dialog).setIconText("Export…")
 
         self.panel = MaskPanel(window.actions)
         self.panel.colour.currentIndexChanged.connect(self._style_changed)

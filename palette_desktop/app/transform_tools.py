@@ -270,7 +270,7 @@ class CropPanel(QGroupBox):
         form.addRow("Frame", self.size_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.reset)
-        buttons.addWidget(action_button(actions["crop_apply"], "Crop", primary=True), 1)
+        buttons.addWidget(action_button(actions["crop_apply"], primary=True), 1)
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
         layout.addLayout(form)
@@ -297,8 +297,8 @@ def _rotate_row(actions) -> QWidget:
     row = QWidget()
     layout = QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(action_button(actions["rotate_left"], "Rotate left"))
-    layout.addWidget(action_button(actions["rotate_right"], "Rotate right"))
+    layout.addWidget(action_button(actions["rotate_left"]))
+    layout.addWidget(action_button(actions["rotate_right"]))
     return row
 
 
@@ -328,7 +328,7 @@ class TransformTools(QObject):
         a("rotate_right", "Rotate &Right", "Ctrl+]", "Turn the photo 90° clockwise",
           lambda: self.apply(QuarterTurn(clockwise=True)), "rotate-right")
         a("crop_apply", "Crop to &Frame", None, "Keep only what is inside the crop frame (Enter)",
-          self.crop, "crop")
+          self.crop, "crop").setIconText("Crop")
 
         canvas = window.canvas
         self.crop_gesture = CropGesture(canvas, self._photo_size, self._frame_changed)
