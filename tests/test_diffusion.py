@@ -98,6 +98,19 @@ def test_known_pixels_are_put_back_every_step():
         assert np.array_equal(record.sample[:, :, generate == 0], known[:, :, generate == 0])
 
 
+def test_each_image_of_a_batch_keeps_its_own_known_pixels():
+    rng = np.random.default_rng(4)
+    known = rng.uniform(-1, 1, (3, 3, 8, 8)).astype(np.float32)
+    generate = np.zeros((3, 8, 8), np.float32)
+    generate[0, 1:3], generate[1, :, 5:], generate[2, 4:7, 2:4] = 1, 1, 1
+    sampler = make_sampler(SamplerKind.DDIM, ScheduleKind.COSINE, PredictionKind.EPSILON)
+    for record in refine(Shrink(), sampler, np.zeros((3, 4, 8, 8), np.float32), steps=3, seed=0,
+                         known=known, generate=generate):
+        for image, gen, kept in zip(record.sample, generate, known):
+            assert np.array_equal(image[:, gen == 0], kept[:, gen == 0])
+            assert not np.array_equal(image[:, gen > 0], kept[:, gen > 0])
+
+
 def test_stopping_the_generator_stops_the_network():
     oracle = Oracle(np.zeros((1, 3, 4, 4), np.float32), PredictionKind.X0)
     sampler = make_sampler(SamplerKind.DDIM, ScheduleKind.COSINE, PredictionKind.X0)

@@ -13,17 +13,18 @@ from palette_desktop.engine.loader import Backend, default_model_dir, find_model
 from palette_desktop.engine.manifest import read_manifest
 
 
-def test_onnx_and_torch_agree(tiny_model_dir, shirt):
+@pytest.mark.parametrize("height, width", [(64, 96), (62, 90)])  # 31×45 pools to 16×23 for attention
+def test_onnx_and_torch_agree(tiny_model_dir, shirt, height, width):
     onnx = load_model(tiny_model_dir, Backend.ONNX, "cpu")
     torch_ = load_model(tiny_model_dir, Backend.TORCH, "cpu")
     rng = np.random.default_rng(0)
-    image = shirt.pixels[:64, :96].transpose(2, 0, 1)[None] * 2 - 1
+    image = shirt.pixels[:height, :width].transpose(2, 0, 1)[None] * 2 - 1
     condition = np.concatenate([image, np.ones_like(image[:, :1])], axis=1).astype(np.float32)
-    noisy = rng.standard_normal((1, 3, 64, 96)).astype(np.float32)
+    noisy = rng.standard_normal((1, 3, height, width)).astype(np.float32)
     gamma = np.array([0.3], np.float32)
     a = onnx.denoiser.denoise(noisy, gamma, condition)
     b = torch_.denoiser.denoise(noisy, gamma, condition)
-    assert a.shape == b.shape == (1, 3, 64, 96)
+    assert a.shape == b.shape == (1, 3, height, width)
     # torch runs the fp16-stored weights in fp32; ONNX holds the fp32 originals
     assert np.abs(a - b).max() < 2e-2
     assert np.abs(a - condition[:, :3]).max() > 1e-2  # the network did something
@@ -83,3 +84,23 @@ def test_the_bundled_model_loads_and_is_listed(tiny_model_dir):
     names = [m.name for _, m in find_models((tiny_model_dir,))]
     assert model.manifest.name in names and "tiny-test" in names
     assert json.loads((default_model_dir() / "manifest.json").read_text())["onnx_sha256"]
+
+
+def test_the_manifest_says_what_share_of_the_steps_each_walk_takes(tiny_model_dir, tmp_path, shirt):
+    from palette_desktop.core.conditions import Task
+    from palette_desktop.core.progress import TaskState
+    from palette_desktop.tasks.common import SamplingOptions
+    from palette_desktop.tasks.run import TaskRequest, apply_task
+
+    copy = tmp_path / "slow-restorer"
+    shutil.copytree(tiny_model_dir, copy)
+    data = json.loads((copy / "manifest.json").read_text())
+    data["step_shares"] = {"generate": 1.0, "restore": 0.5}
+    (copy / "manifest.json").write_text(json.dumps(data))
+    state = TaskState()
+    apply_task(shirt, TaskRequest(Task.JPEG, SamplingOptions(steps=12)), load_model(copy, Backend.ONNX, "cpu"), state)
+    assert state.done == state.total == 2 * 6  # two tiles, half of the 12 steps each
+    data["step_shares"] = {"generate": 1.0, "restore": 0}
+    (copy / "manifest.json").write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="step_shares must give generate and restore a share over 0"):
+        load_model(copy, Backend.ONNX)

@@ -12,10 +12,11 @@ from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import Cancelled, TaskError
 from palette_desktop.core.imageio import load_image
 from palette_desktop.core.progress import TaskState
-from palette_desktop.tasks.common import SamplingOptions
+from palette_desktop.core.tiling import even_tiles
+from palette_desktop.tasks.common import SamplingOptions, Walk
 from palette_desktop.tasks.extend import Margins, margins_for_aspect
 from palette_desktop.tasks.inpaint import plan_windows
-from palette_desktop.core.masks import Box
+from palette_desktop.core.masks import Box, draw_stroke
 from palette_desktop.tasks.run import TaskRequest, apply_task
 
 FAST = SamplingOptions(steps=2)
@@ -66,6 +67,46 @@ def test_thin_strokes_use_native_tiles_and_holes_a_scaled_window():
     assert window.scale < 1.0 and window.box.width >= 500
 
 
+def test_a_scratch_gets_tiles_along_it_and_a_stain_in_its_box_a_window_of_its_own():
+    mask = np.zeros((768, 1024), np.float32)
+    draw_stroke(mask, [(50, 40), (400, 300), (900, 700)], radius=3)  # a long 7 px scratch
+    draw_stroke(mask, [(700, 200)], radius=60)  # a 120 px stain, inside the scratch's box
+    region = Box(0, 0, 1024, 768)
+    windows = plan_windows(mask, region, 256)
+    stain, tiles = windows[0], windows[1:]  # the hole first: the scratch's tiles then see it filled
+    assert stain.walk is Walk.GENERATE and stain.scale == 1.0
+    assert stain.box.x0 <= 640 and stain.box.x1 >= 760 and stain.box.y0 <= 140 and stain.box.y1 >= 260
+    assert all(t.walk is Walk.RESTORE and t.scale == 1.0 and (t.box.width, t.box.height) == (128, 128)
+               for t in tiles)
+    covered = np.zeros(mask.shape, bool)
+    for w in windows:
+        assert region.x0 <= w.box.x0 <= w.commit.x0 < w.commit.x1 <= w.box.x1 <= region.x1
+        assert region.y0 <= w.box.y0 <= w.commit.y0 < w.commit.y1 <= w.box.y1 <= region.y1
+        covered[w.commit.slices()] = True
+    assert covered[mask > 0].all()
+    # a fixed grid of 96 px commits over the scratch's 857×667 box: 16 of its 9 × 7 tiles
+    # hold some of the scratch
+    assert len(tiles) <= 11
+
+
+def test_progress_counts_every_network_evaluation_of_every_window(shirt, scratch_mask, tiny_model):
+    batches = []
+
+    class Counting:
+        name = tiny_model.denoiser.name
+
+        def denoise(self, noisy, gamma, condition):
+            batches.append(noisy.shape[0])
+            return tiny_model.denoiser.denoise(noisy, gamma, condition)
+
+    state = TaskState()
+    model = tiny_model.__class__(tiny_model.manifest, Counting(), tiny_model.directory)
+    apply_task(shirt, TaskRequest(Task.INPAINT, SamplingOptions(steps=12), mask=scratch_mask), model, state)
+    assert state.done == state.total == sum(batches)
+    # the blob: 8 steps (2/3 of 12) on its own; the scratch's tiles: one step, together
+    assert batches[:8] == [1] * 8 and len(batches) == 9 and batches[8] > 2
+
+
 def test_soft_mask_edges_blend_only_inside_the_mask(shirt, tiny_model):
     from palette_desktop.core.masks import feather
 
@@ -95,8 +136,19 @@ def test_jpeg_keeps_the_size_and_blends_tiles(tiny_model, data_dir):
     state = TaskState()
     out = apply_task(photo, TaskRequest(Task.JPEG, FAST), tiny_model, state)[0]
     assert out.size == photo.size
-    assert state.total == 2 * 3 * FAST.steps  # 120×160 in 64 px tiles overlapping by 8
+    # 120×160 in two 120×88 tiles (at most twice the working size of 64, overlapping by
+    # 8), each one network evaluation: the input nearly decides a JPEG restoration
+    assert state.done == state.total == 2
     assert np.abs(out.pixels - photo.pixels).mean() < 0.2
+
+
+@pytest.mark.parametrize("length, max_tile, count", [(1024, 512, 3), (768, 512, 2), (300, 512, 1), (513, 512, 2),
+                                                    (1000, 256, 5)])
+def test_even_tiles_cover_the_length_with_the_fewest_tiles(length, max_tile, count):
+    size, starts = even_tiles(length, max_tile, 32, 8)
+    assert len(starts) == count and size <= max_tile and (size % 8 == 0 or size == length)
+    assert starts[0] == 0 and starts[-1] + size == length
+    assert all(32 <= a + size - b for a, b in zip(starts, starts[1:]))  # every seam overlaps by 32 px or more
 
 
 def test_gray_photo_stays_gray_outside_colorize(shirt, scratch_mask, tiny_model):

@@ -110,18 +110,20 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     return np.where(binary > 0, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)
 
 
-def component_boxes(mask: np.ndarray, join_distance: int) -> list[Box]:
-    """Boxes around groups of painted areas; areas closer than ``join_distance`` share a box."""
+def component_groups(mask: np.ndarray, join_distance: int) -> list[tuple[Box, np.ndarray]]:
+    """Groups of painted areas closer than ``join_distance``: each one's box and its own
+    pixels inside that box (another group's pixels may lie in the same box)."""
     joined = dilate(mask, join_distance // 2).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    height, width = mask.shape
-    boxes = []
-    for x, y, w, h, _area in stats[1:count]:
-        box = Box(int(x), int(y), int(x + w), int(y + h))
-        inner = bounding_box(mask[box.slices()])
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    groups = []
+    for label, (x, y, w, h, _area) in enumerate(stats[1:count], start=1):
+        outer = Box(int(x), int(y), int(x + w), int(y + h))
+        own = (mask[outer.slices()] > 0) & (labels[outer.slices()] == label)
+        inner = bounding_box(own)
         if inner is not None:
-            boxes.append(Box(box.x0 + inner.x0, box.y0 + inner.y0, box.x0 + inner.x1, box.y0 + inner.y1))
-    return boxes
+            box = Box(outer.x0 + inner.x0, outer.y0 + inner.y0, outer.x0 + inner.x1, outer.y0 + inner.y1)
+            groups.append((box, own[inner.slices()]))
+    return groups
 
 
 def draw_stroke(mask: np.ndarray, points: list[tuple[float, float]], radius: float, value: float = 1.0) -> None:

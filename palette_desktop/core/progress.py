@@ -47,7 +47,11 @@ class TaskState:
             raise Cancelled("cancelled")
 
     def plan(self, total_steps: int) -> None:
-        """Declare how many denoising steps the whole task will take."""
+        """Declare how many denoising steps the whole task will take.
+
+        A step is one network evaluation of one window (a tile, a hole's context, the
+        downscaled photo), whether or not it shares its call with other windows.
+        """
         self.total = total_steps
         self.done = 0
 
@@ -55,9 +59,9 @@ class TaskState:
         """Take back planned steps that turned out not to be needed."""
         self.total = max(self.done, self.total - steps)
 
-    def step(self, preview: np.ndarray | None = None) -> None:
-        """Count one step, tell the listener, and stop here if cancelled."""
-        self.done += 1
+    def step(self, preview: np.ndarray | None = None, count: int = 1) -> None:
+        """Count ``count`` steps done together, tell the listener, and stop here if cancelled."""
+        self.done += count
         if self._on_step is not None:
             self._on_step(StepReport(self.done, max(self.total, self.done), preview))
         self.check()

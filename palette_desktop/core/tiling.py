@@ -14,6 +14,20 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     return [round(i * (length - tile) / (count - 1)) for i in range(count)]
 
 
+def even_tiles(length: int, max_tile: int, overlap: int, multiple: int = 1) -> tuple[int, list[int]]:
+    """The fewest tiles of at most ``max_tile`` covering ``length``: (tile size, starts).
+
+    The tiles share the length evenly, so none is mostly overlap; the size is rounded up
+    to ``multiple`` where the length allows.
+    """
+    if length <= max_tile:
+        return length, [0]
+    count = -(-(length - overlap) // (max_tile - overlap))
+    size = -(-(length + (count - 1) * overlap) // count)
+    size = min(length, -(-size // multiple) * multiple)
+    return size, tile_starts(length, size, overlap)
+
+
 def blend_weight(height: int, width: int, overlap: int) -> np.ndarray:
     """A HxW weight that ramps linearly over ``overlap`` px at each edge (never zero)."""
     def ramp(n: int) -> np.ndarray:

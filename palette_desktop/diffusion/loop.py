@@ -36,9 +36,9 @@ def refine(denoiser: Denoiser, sampler: Sampler, condition: np.ndarray, *, steps
            known: np.ndarray | None = None, generate: np.ndarray | None = None) -> Iterator[RefineStep]:
     """Refine K candidates at once; K is the batch size of ``condition``.
 
-    ``known`` (K, 3, H, W) holds pixels to keep where ``generate`` (H, W) is 0; both None
-    means every pixel is generated. The last record's ``sample`` is the result. The same
-    seed on the same backend gives the same bits.
+    ``known`` (K, 3, H, W) holds pixels to keep where ``generate`` (H, W), or (K, H, W)
+    when each image has its own, is 0; both None means every pixel is generated. The last
+    record's ``sample`` is the result. The same seed on the same backend gives the same bits.
     """
     rng = np.random.default_rng(seed)
     sampler.set_steps(steps)
@@ -46,7 +46,8 @@ def refine(denoiser: Denoiser, sampler: Sampler, condition: np.ndarray, *, steps
     batch, _, height, width = condition.shape
     keep = None
     if known is not None and generate is not None:
-        keep = (np.asarray(generate, np.float32) <= 0)[None, None]
+        keep = np.asarray(generate, np.float32) <= 0
+        keep = keep[None, None] if keep.ndim == 2 else keep[:, None]
         known = np.ascontiguousarray(known, dtype=np.float32)
     sample = sampler.initial_sample((batch, 3, height, width), rng)
     if keep is not None:

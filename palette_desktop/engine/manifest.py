@@ -13,6 +13,7 @@ from palette_desktop.diffusion.schedules import ScheduleKind
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
+DEFAULT_STEP_SHARES = {"generate": 2 / 3, "restore": 1 / 10}
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Manifest:
     image_channels: int = 3
     condition_channels: int = 4
     default_steps: int = 20
+    # Share of the quality preset's steps a job runs: a walk that invents content
+    # ("generate") or one the input nearly decides ("restore": JPEG, thin scratches).
+    step_shares: dict = field(default_factory=lambda: dict(DEFAULT_STEP_SHARES))
     unet: dict = field(default_factory=dict)
     card: str = "MODEL_CARD.md"
     description: str = ""
@@ -85,6 +89,10 @@ def _check_fields(data: dict) -> None:
             raise ValueError(f"{name} must be a file name in the model folder, not {value!r}")
     if not isinstance(data.get("unet", {}), dict):
         raise ValueError("unet must be a JSON object")
+    shares = data.get("step_shares", DEFAULT_STEP_SHARES)
+    if not isinstance(shares, dict) or set(shares) != set(DEFAULT_STEP_SHARES) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 4 for v in shares.values()):
+        raise ValueError(f"step_shares must give generate and restore a share over 0 and up to 4, not {shares!r}")
 
 
 def sha256_of(path: Path) -> str:

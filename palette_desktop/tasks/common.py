@@ -1,8 +1,10 @@
-"""What every task shares: sampling options and one refinement of one window."""
+"""What every task shares: sampling options, how many network steps a job takes, and one
+refinement of a batch of windows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import cv2
 import numpy as np
@@ -14,7 +16,26 @@ from palette_desktop.diffusion.samplers import SamplerKind, make_sampler
 from palette_desktop.engine.loader import LoadedModel
 
 QUALITY_PRESETS = {"draft": 6, "balanced": 12, "best": 30}
+"""Steps of a walk from pure noise; each :class:`Walk` takes its own share of them."""
 MAX_CANDIDATES = 4
+
+
+class Walk(Enum):
+    """Which share of the preset's steps a job takes; the shares are in the model's manifest."""
+
+    GENERATE = "generate"  # content to invent: colour, a large hole, a new border
+    RESTORE = "restore"  # the input nearly decides the answer: JPEG, thin scratches
+
+
+def network_steps(walk: Walk, steps: int, model: LoadedModel) -> int:
+    """Network evaluations per window for ``steps`` of the quality preset.
+
+    The share comes from the model's manifest. The network predicts the clean image, so
+    where the input nearly decides the answer its first estimate (from pure noise, given
+    the condition) is already the posterior mean a longer walk would end near: one
+    evaluation at "draft" and "balanced", a few at "best".
+    """
+    return max(1, round(steps * model.manifest.step_shares[walk.value]))
 
 
 @dataclass(frozen=True)
@@ -31,13 +52,15 @@ class SamplingOptions:
             raise ValueError(f"candidates must be between 1 and {MAX_CANDIDATES}")
 
 
-def refine_window(model: LoadedModel, condition: np.ndarray, options: SamplingOptions, state: TaskState,
-                  seed: list[int], known: np.ndarray | None = None, generate: np.ndarray | None = None) -> np.ndarray:
-    """Run one refinement loop on a window; returns (K, H, W, 3) in [0, 1].
+def refine_window(model: LoadedModel, condition: np.ndarray, steps: int, options: SamplingOptions, state: TaskState,
+                  seed: list[int], known: np.ndarray | None = None, generate: np.ndarray | None = None,
+                  windows: int = 1) -> np.ndarray:
+    """Run one refinement loop of ``steps`` on a batch; returns (B, H, W, 3) in [0, 1].
 
-    ``condition`` is (K, H, W, 4) in [0, 1], one per candidate, ``known`` (K, H, W, 3) and
-    ``generate`` (H, W) as in :func:`refine`. The window is padded to the model's size
-    multiple and cropped back.
+    ``condition`` is (B, H, W, 4) in [0, 1]: one per candidate, or several same-sized
+    windows with their candidates, counted as ``windows`` in the progress. ``known``
+    (B, H, W, 3) and ``generate`` (H, W) or (B, H, W) as in :func:`refine`. The batch is
+    padded to the model's size multiple and cropped back.
     """
     k, h, w, _ = condition.shape
     multiple = model.manifest.size_multiple
@@ -47,13 +70,16 @@ def refine_window(model: LoadedModel, condition: np.ndarray, options: SamplingOp
         return np.ascontiguousarray(padded.transpose(0, 3, 1, 2) * 2.0 - 1.0, dtype=np.float32)
 
     net_known = to_net(known) if known is not None else None
-    net_generate = pad_to_multiple(generate, multiple)[0] if generate is not None else None
+    net_generate = None
+    if generate is not None:
+        net_generate = (pad_to_multiple(generate, multiple)[0] if generate.ndim == 2
+                        else np.stack([pad_to_multiple(g, multiple)[0] for g in generate]))
     sampler = make_sampler(options.sampler, model.manifest.schedule, model.manifest.prediction)
     result = None
-    for record in refine(model.denoiser, sampler, to_net(condition), steps=options.steps, seed=seed,
+    for record in refine(model.denoiser, sampler, to_net(condition), steps=steps, seed=seed,
                          known=net_known, generate=net_generate):
         result = record.sample
-        state.step(preview=from_net(record.pred_x0[:1, :, :h, :w])[0])
+        state.step(preview=from_net(record.pred_x0[:1, :, :h, :w])[0], count=windows)
     return from_net(result[:, :, :h, :w])
 
 

@@ -1,11 +1,13 @@
 """Inpaint: replace what a mask marks, at any resolution, leaving every other pixel as it was.
 
 The mask is split into groups of nearby strokes. A thin group (scratches, dust, cracks)
-is refined at native resolution in tiles of the working size, so nothing is lost to
-scaling; a thick one (a tear, a stain, an object) in one context window around it,
-scaled down to the working size when large, as IOPaint's crop strategy does. Windows run
-one after another, each seeing what the previous ones filled. Only masked pixels are
-composited back, with the mask's own soft edge.
+is refined at native resolution, so nothing is lost to scaling, in tiles that follow the
+strokes and go to the network together; it takes a restoration's share of the steps, as
+the pixels around it nearly decide it. A thick one (a tear, a stain, an object) is
+generated in one context window around it, scaled down to the working size when large,
+as IOPaint's crop strategy does; holes go first, one after another, each seeing what the
+previous ones filled. Only masked pixels are composited back, with the mask's own soft
+edge.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ import numpy as np
 
 from palette_desktop.core.conditions import Task, build_condition
 from palette_desktop.core.errors import TaskError
-from palette_desktop.core.masks import Box, component_boxes
+from palette_desktop.core.masks import Box, component_groups
 from palette_desktop.core.progress import TaskState
-from palette_desktop.core.tiling import tile_starts
 from palette_desktop.engine.loader import LoadedModel
-from palette_desktop.tasks.common import SamplingOptions, refine_window, resize
+from palette_desktop.tasks.common import SamplingOptions, Walk, network_steps, refine_window, resize
 
 THIN_FRACTION = 0.25
 """Holes at most this fraction of the working size thick are refined at native resolution."""
+BATCH_WINDOWS = 4
+"""Pixels given to the network at once: this many windows of the working size."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Window:
     box: Box  # pixels cropped and given to the network (after scaling)
     commit: Box  # masked pixels inside this box take the result
     scale: float  # network pixels per image pixel
+    walk: Walk  # thin strokes are restored, thick holes generated
 
 
 @dataclass(frozen=True)
@@ -62,48 +66,88 @@ def fill(pixels: np.ndarray, jobs: list[FillJob], task: Task, model: LoadedModel
     """Generate every job's masked pixels in turn; returns K canvases (hard-edged)."""
     ws = model.manifest.working_size
     plans = [(job, plan_windows(job.mask, job.region, ws)) for job in jobs]
-    state.plan(sum(len(windows) for _, windows in plans) * options.steps)
+    state.plan(sum(network_steps(w.walk, options.steps, model) for _, windows in plans for w in windows))
     canvases = np.repeat(pixels[None].astype(np.float32), options.candidates, axis=0)
     todo = np.zeros(pixels.shape[:2], bool)
     index = 0
     for job, windows in plans:
         todo |= job.mask > 0
-        for window in windows:
-            _refine(canvases, todo, window, task, model, options, state, seed=[options.seed, index])
+        for batch in _batches(windows, ws * ws * BATCH_WINDOWS // options.candidates):
+            _refine(canvases, todo, batch, task, model, options, state, seed=[options.seed, index])
             index += 1
     return list(canvases)
 
 
+def _batches(windows: list[Window], max_pixels: int) -> list[list[Window]]:
+    """Holes one at a time, in order; then the tiles along strokes, same-sized ones together.
+
+    The tiles of a stroke only need the pixels around it, so they need not wait for
+    each other; a hole's window sees what the holes before it generated.
+    """
+    batches: list[list[Window]] = [[w] for w in windows if w.walk is Walk.GENERATE]
+    by_size: dict[tuple[int, int], list[Window]] = {}
+    for w in windows:
+        if w.walk is Walk.RESTORE:
+            by_size.setdefault((w.box.width, w.box.height), []).append(w)
+    for (width, height), same in by_size.items():
+        per_call = max(1, max_pixels // (width * height))
+        batches += [same[i:i + per_call] for i in range(0, len(same), per_call)]
+    return batches
+
+
 def plan_windows(mask: np.ndarray, region: Box, working_size: int) -> list[Window]:
-    """The windows that together generate every masked pixel inside ``region``."""
+    """The windows that together generate every masked pixel inside ``region``.
+
+    Holes to generate come first, so that the tiles along thin strokes see them filled
+    (and do not take a stain that lies in their way for a scratch).
+    """
     context = working_size // 8
     sub = (mask[region.slices()] > 0).astype(np.uint8)
-    distance = cv2.distanceTransform(sub, cv2.DIST_L2, 3)
-    windows: list[Window] = []
-    for local in component_boxes(sub, join_distance=working_size // 4):
+    holes: list[Window] = []
+    strokes: list[Window] = []
+    for local, own in component_groups(sub, join_distance=working_size // 4):
         box = Box(local.x0 + region.x0, local.y0 + region.y0, local.x1 + region.x0, local.y1 + region.y0)
-        thickness = 2 * float(distance[local.slices()].max())
-        if thickness <= THIN_FRACTION * working_size:
-            windows += _native_tiles(box, region, working_size, context)
+        if _thickness(own, local, sub.shape) <= THIN_FRACTION * working_size:
+            strokes += _stroke_tiles(box, own, region, working_size // 2, working_size // 16)
         else:
             margin = max(context, max(box.width, box.height) // 2)
             win = _at_least(box.grow(margin, region), working_size, region)
             scale = min(1.0, working_size / max(win.width, win.height))
-            windows.append(Window(win, win, scale))
-    return windows
+            holes.append(Window(win, win, scale, Walk.GENERATE))
+    return holes + strokes
 
 
-def _native_tiles(box: Box, region: Box, tile: int, context: int) -> list[Window]:
-    """Tiles of the working size; each commits only pixels with ``context`` px around them."""
-    area = _at_least(box.grow(context, region), tile, region)
+def _thickness(own: np.ndarray, box: Box, shape: tuple[int, int]) -> float:
+    """Twice the largest distance from a group's own pixels (``own``, cropped to ``box``)
+    to a known pixel; past the region's edge nothing is known. Another group's stain
+    inside a long scratch's box does not make the scratch thick."""
+    grown = box.grow(1, Box(0, 0, shape[1], shape[0]))
+    padded = np.pad(own, ((box.y0 - grown.y0, grown.y1 - box.y1), (box.x0 - grown.x0, grown.x1 - box.x1)))
+    return 2 * float(cv2.distanceTransform(padded.astype(np.uint8), cv2.DIST_L2, 3).max())
+
+
+def _stroke_tiles(box: Box, own: np.ndarray, region: Box, tile: int, context: int) -> list[Window]:
+    """Native-resolution tiles that follow the strokes ``own`` (cropped to ``box``).
+
+    Each commits a square of ``tile - 2 * context`` px, placed at the topmost stroke pixel
+    left and across where it covers the most of what remains, so a diagonal scratch takes
+    about half the tiles of a fixed grid; the tile adds ``context`` px around it.
+    """
+    side = tile - 2 * context
+    tw, th = min(tile, region.width), min(tile, region.height)
+    remaining = own.copy()
     windows = []
-    for y in tile_starts(area.height, tile, 2 * context):
-        for x in tile_starts(area.width, tile, 2 * context):
-            win = Box(area.x0 + x, area.y0 + y, min(area.x1, area.x0 + x + tile), min(area.y1, area.y0 + y + tile))
-            commit = Box(win.x0 + (context if win.x0 > area.x0 else 0), win.y0 + (context if win.y0 > area.y0 else 0),
-                         win.x1 - (context if win.x1 < area.x1 else 0), win.y1 - (context if win.y1 < area.y1 else 0))
-            if _intersects(commit, box):
-                windows.append(Window(win, commit, 1.0))
+    while remaining.any():
+        ys, xs = np.nonzero(remaining)
+        y, x = int(ys[0]), int(xs[0])  # nothing remains above this row
+        ahead = np.concatenate([[0], np.cumsum(remaining[y:y + side].sum(axis=0))])
+        lefts = np.arange(max(0, x - side + 1), x + 1)
+        left = int(lefts[np.argmax(ahead[np.minimum(lefts + side, len(ahead) - 1)] - ahead[lefts])])
+        remaining[y:y + side, left:left + side] = False
+        commit = Box(box.x0 + left, box.y0 + y, box.x0 + left + side, box.y0 + y + side).grow(0, region)
+        x0 = min(max(region.x0, commit.x0 - context), region.x1 - tw)
+        y0 = min(max(region.y0, commit.y0 - context), region.y1 - th)
+        windows.append(Window(Box(x0, y0, x0 + tw, y0 + th), commit, 1.0, Walk.RESTORE))
     return windows
 
 
@@ -121,30 +165,44 @@ def _at_least(box: Box, size: int, region: Box) -> Box:
     return Box(x0, y0, x1, y1)
 
 
-def _intersects(a: Box, b: Box) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
-
-
-def _refine(canvases: np.ndarray, todo: np.ndarray, window: Window, task: Task, model: LoadedModel,
+def _refine(canvases: np.ndarray, todo: np.ndarray, windows: list[Window], task: Task, model: LoadedModel,
             options: SamplingOptions, state: TaskState, seed: list[int]) -> None:
-    """Refine one window of every candidate's canvas in place and clear what it generated."""
-    box = window.box
-    crops = canvases[(slice(None), *box.slices())]
-    generate = todo[box.slices()].astype(np.float32)
-    commit = np.zeros_like(generate, bool)
-    commit[window.commit.y0 - box.y0:window.commit.y1 - box.y0, window.commit.x0 - box.x0:window.commit.x1 - box.x0] = True
-    commit &= generate > 0
-    if not commit.any():
-        state.skip(options.steps)
+    """Refine same-sized windows of every candidate's canvas in one batch, in place, and
+    clear what they generated. Only a single window may be scaled."""
+    steps = network_steps(windows[0].walk, options.steps, model)
+    work = []
+    for window in windows:
+        box = window.box
+        commit = np.zeros((box.height, box.width), bool)
+        commit[window.commit.y0 - box.y0:window.commit.y1 - box.y0, window.commit.x0 - box.x0:window.commit.x1 - box.x0] = True
+        commit &= todo[box.slices()]
+        if commit.any():
+            work.append((window, commit))
+        else:
+            state.skip(steps)  # the windows before it generated all of it
+    if not work:
         return
-    if window.scale < 1.0:
-        size = (max(1, round(box.width * window.scale)), max(1, round(box.height * window.scale)))
-        crops = np.stack([resize(c, *size) for c in crops])
-        generate = (resize(generate, *size) > 0).astype(np.float32)
-    condition = np.stack([build_condition(task, c, generate) for c in crops])
-    out = refine_window(model, condition, options, state, seed=seed, known=crops, generate=generate)
-    if window.scale < 1.0:
-        out = np.stack([resize(o, box.width, box.height) for o in out])
-    view = canvases[(slice(None), *box.slices())]
-    view[:, commit] = out[:, commit]
-    todo[box.slices()] &= ~commit
+    k = options.candidates
+    crops, generate = [], []
+    for window, _ in work:
+        box = window.box
+        crop = canvases[(slice(None), *box.slices())]
+        gen = todo[box.slices()].astype(np.float32)
+        if window.scale < 1.0:
+            size = (max(1, round(box.width * window.scale)), max(1, round(box.height * window.scale)))
+            crop = np.stack([resize(c, *size) for c in crop])
+            gen = (resize(gen, *size) > 0).astype(np.float32)
+        crops.append(crop)
+        generate += [gen] * k
+    known = np.concatenate(crops)
+    condition = np.stack([build_condition(task, c, g) for c, g in zip(known, generate)])
+    out = refine_window(model, condition, steps, options, state, seed=seed, known=known, generate=np.stack(generate),
+                        windows=len(work))
+    for index, (window, commit) in enumerate(work):
+        box = window.box
+        result = out[index * k:(index + 1) * k]
+        if window.scale < 1.0:
+            result = np.stack([resize(o, box.width, box.height) for o in result])
+        view = canvases[(slice(None), *box.slices())]
+        view[:, commit] = result[:, commit]
+        todo[box.slices()] &= ~commit
