@@ -28,7 +28,7 @@ def test_colorize_runs_on_the_worker_and_undo_redo_restore_exact_pixels(window, 
         window.actions["colorize"].trigger()
         assert window.engine.busy and not window.actions["colorize"].isEnabled()
     job, photos = result.args
-    assert len(photos) == 1 and job.steps_done == 6
+    assert len(photos) == 1 and job.steps_done == job.state.total > 0  # every planned step ran
     after = doc.photo.pixels
     assert np.array_equal(after, photos[0].pixels) and not np.array_equal(after, before)
     assert window.history.stack.count() == 1 and window.history.stack.text(0).startswith("Colorize")
@@ -54,7 +54,7 @@ def test_the_window_keeps_working_while_a_task_runs(window, qtbot):
         window.actions["zoom100"].trigger()  # the GUI answers mid-task
         assert abs(window.canvas.zoom - 1.0) < 1e-6
         assert window.task_progress.isVisible() and window.task_progress.bar.text().endswith(" left")
-    assert steps[-1] == (30, 30)
+    assert steps[-1][0] == steps[-1][1] and len(steps) >= 3  # to the last planned step
 
 
 def test_cancel_returns_within_one_step_and_changes_nothing(window, qtbot):
