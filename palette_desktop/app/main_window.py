@@ -364,6 +364,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_document_replaced(self) -> None:
+        if self.picker is not None:  # its results were for the photo before
+            self.picker.reject()
         doc = self.document
         self.canvas.set_photo(doc.photo if doc else None, reset_view=True)
         self.canvas.set_original(doc.original if doc else None, doc.origin if doc else (0, 0))
@@ -562,25 +564,37 @@ class MainWindow(QMainWindow):
         if len(results) == 1:
             self._apply_result(job, results[0])
             return
-        picker = CandidatePicker(job.photo, results, job.label.split(" · ")[0], self)
+        picker = CandidatePicker(job.photo, results, job.label.split(" · ")[0], job.shift, self)
+        picker.shown.connect(self.canvas.set_photo)  # the chosen one, full size, in place
         picker.accepted.connect(lambda: self._apply_result(
             job, picker.chosen, f"{job.label} · candidate {picker.chosen_index + 1}"))
         picker.rejected.connect(lambda: self.statusBar().showMessage(
             "Results discarded; the photo is as it was", 5000))
-        picker.finished.connect(lambda _: setattr(self, "picker", None))
+        picker.closed.connect(self._on_picker_closed)
         self.picker = picker
-        self.statusBar().showMessage(f"Pick one of the {len(results)} results")
-        picker.open()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, picker)
+        picker.show()
+        self.canvas.set_mask(None)
+        self.canvas.set_origin((doc.origin[0] + job.shift[0], doc.origin[1] + job.shift[1]))
+        self._update_actions()
+        picker.start()
+        self.statusBar().showMessage(f"Pick one of the {len(results)} results: keys 1–{len(results)}, "
+                                     "0 for the photo before, Enter to use it")
+
+    def _on_picker_closed(self) -> None:
+        self.picker = None
+        self._update_actions()
+        if (doc := self.document) is not None:  # back to the photo itself
+            self.canvas.set_photo(doc.photo)
+            self.canvas.set_origin(doc.origin)
+            self.canvas.set_mask(doc.mask)
 
     def _apply_result(self, job: Job, result: Photo, label: str | None = None) -> None:
         doc = self.document
         if doc is None or doc.photo is not job.photo:
             return
-        shift = (0, 0)
-        if job.request.task is Task.EXTEND and job.request.margins is not None:
-            shift = (job.request.margins.left, job.request.margins.top)
         # Inpaint used the mask up; other tasks keep it for later (extend moves it with the photo).
-        self.history.push(PhotoChange(doc, result, label or job.label, shift,
+        self.history.push(PhotoChange(doc, result, label or job.label, job.shift,
                                       keep_mask=job.request.task is not Task.INPAINT))
         self.statusBar().showMessage(f"{(label or job.label).split(' · ')[0]} done", 4000)
 
@@ -609,7 +623,7 @@ class MainWindow(QMainWindow):
 
     # == state of the actions =========================================================
     def _update_actions(self, *_args) -> None:
-        busy = self.engine.busy
+        busy = self.engine.busy or self.picker is not None  # picking: the photo waits for the choice
         has = self.document is not None
         acts = self.actions
         stack = self.history.stack

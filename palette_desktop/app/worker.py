@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from palette_desktop.app.imaging import thumbnail
+from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import Cancelled, ModelError, PaletteError
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.progress import StepReport, TaskState
@@ -66,6 +67,12 @@ class Job:
     @property
     def is_batch(self) -> bool:
         return self.photo is None
+
+    @property
+    def shift(self) -> tuple[int, int]:
+        """Where the photo lands in the result: extend's left and top margins, else (0, 0)."""
+        margins = self.request.margins if self.request is not None else None
+        return (margins.left, margins.top) if margins is not None and self.request.task is Task.EXTEND else (0, 0)
 
 
 class _Worker(QObject):

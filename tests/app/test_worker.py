@@ -131,7 +131,7 @@ def test_with_several_candidates_the_user_picks_one_before_it_enters_history(win
     photos = result.args[1]
     assert len(photos) == 3
     picker = window.picker
-    assert picker is not None and picker.isVisible() and len(picker.group.buttons()) == 3
+    assert picker is not None and picker.isVisible() and len(picker.group.buttons()) == 3 + 1  # and "Before"
     assert window.history.stack.count() == 0  # nothing applied before the choice
     picker.choose(1)
     picker.accept()
