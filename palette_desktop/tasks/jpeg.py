@@ -2,11 +2,13 @@
 
 The input nearly decides the answer, so each tile takes a restoration's share of the
 steps (one network evaluation at the default quality). Tiles are as large as memory
-allows (up to twice the working size) and share the photo evenly, so little is computed
-twice; same-sized tiles go to the network together.
+allows (up to twice the working size for one candidate) and share the photo evenly, so
+little is computed twice; small tiles go to the network together.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -24,9 +26,10 @@ def restore_jpeg(pixels: np.ndarray, model: LoadedModel, options: SamplingOption
                  tile: int | None = None) -> list[np.ndarray]:
     """K restorations of ``pixels``, same size. Blocking artefacts are local, so no downscaling.
 
-    When a tile does not fit in memory, the photo is done again in tiles half the size.
+    A tile holds up to four times the working size's pixels, shared among the candidates;
+    when it does not fit in memory, the photo is done again in tiles half the size.
     """
-    tile = tile or 2 * model.manifest.working_size
+    tile = tile or int(2 * model.manifest.working_size / math.sqrt(options.candidates))
     while True:
         try:
             return _restore_tiles(pixels, model, options, state, tile)
