@@ -47,7 +47,7 @@ def _restore_tiles(pixels: np.ndarray, model: LoadedModel, options: SamplingOpti
     (th, ys), (tw, xs) = even_tiles(h, max_tile, overlap, multiple), even_tiles(w, max_tile, overlap, multiple)
     starts = [(y, x) for y in ys for x in xs]
     steps = network_steps(Walk.RESTORE, options.steps, model)
-    per_call = max(1, max_tile * max_tile // (th * tw * options.candidates))  # one largest tile's pixels
+    per_call = max(1, max_tile * max_tile // (th * tw))  # a largest tile's pixels, for each candidate
     state.plan(len(starts) * steps)
     total = np.zeros((options.candidates, h, w, 3), np.float32)
     weight = blend_weight(th, tw, overlap)[..., None]
