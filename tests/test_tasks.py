@@ -142,6 +142,25 @@ def test_jpeg_keeps_the_size_and_blends_tiles(tiny_model, data_dir):
     assert np.abs(out.pixels - photo.pixels).mean() < 0.2
 
 
+def test_the_tiles_of_a_narrow_strip_share_one_network_call(shirt, tiny_model):
+    strip = shirt.with_pixels(np.ascontiguousarray(np.tile(shirt.pixels[:40], (1, 2, 1))[:, :300]))
+    batches = []
+
+    class Counting:
+        name = tiny_model.denoiser.name
+
+        def denoise(self, noisy, gamma, condition):
+            batches.append(noisy.shape)
+            return tiny_model.denoiser.denoise(noisy, gamma, condition)
+
+    state = TaskState()
+    model = tiny_model.__class__(tiny_model.manifest, Counting(), tiny_model.directory)
+    out = apply_task(strip, TaskRequest(Task.JPEG, SamplingOptions(steps=12)), model, state)[0]
+    assert batches == [(3, 3, 40, 106)]  # three 106 px tiles: together less than one 128² tile
+    assert state.done == state.total == 3
+    assert out.size == (300, 40) and np.abs(out.pixels - strip.pixels).mean() < 0.2
+
+
 @pytest.mark.parametrize("length, max_tile, count", [(1024, 512, 3), (768, 512, 2), (300, 512, 1), (513, 512, 2),
                                                     (1000, 256, 5)])
 def test_even_tiles_cover_the_length_with_the_fewest_tiles(length, max_tile, count):
