@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QScrollArea, QToolBar, QUndoView, QVBoxLayout, QWidget)
 
@@ -20,6 +20,7 @@ from palette_desktop.app.candidates import CandidatePicker
 from palette_desktop.app.canvas import Canvas
 from palette_desktop.app.dialogs import AboutDialog, PreferencesDialog, ShortcutsDialog
 from palette_desktop.app.document import Document, PhotoChange, mask_change, stroke_change
+from palette_desktop.app.file_drop import FileDrop
 from palette_desktop.app.history import History
 from palette_desktop.app.key_routing import KeyRouter
 from palette_desktop.app.saving import SaveDialog, is_sample, refuse_original, suggested_path
@@ -65,10 +66,10 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(QIcon(str(resource("icon.svg"))))
-        self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas)
+        self.file_drop = FileDrop(self, self.canvas.viewport(), self.open_path)  # with a highlight while dragged
         self.key_router = KeyRouter(self, self.canvas)  # tool keys whatever control has the keyboard
 
         self._make_actions()
@@ -801,33 +802,6 @@ class MainWindow(QMainWindow):
             menu.addAction("Clear List", self.settings.clear_recent)
 
     # == window events ================================================================
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_path(event) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:
-        if self._dropped_path(event) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = self._dropped_path(event)
-        if path is not None:
-            event.acceptProposedAction()
-            # Open after the drop returns: the source application is waiting for it.
-            QTimer.singleShot(0, lambda: self.open_path(path))
-
-    @staticmethod
-    def _dropped_path(event) -> Path | None:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in READ_SUFFIXES:
-                return Path(url.toLocalFile())
-        return None
-
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.batch_dialog is not None and self.batch_dialog.running:
             answer = QMessageBox.question(self, "A batch is running",

@@ -136,3 +136,39 @@ def test_settings_outlive_the_window(make_window, qtbot, photo_path):
     settings.sync()
     again = make_window()
     assert (again.width(), again.height()) == (700, 500) and again.options_panel.steps == 30
+
+
+def _drag(kind, mime, at=QPointF(300, 300)):
+    return kind(at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+
+
+def test_dragging_a_photo_over_the_window_highlights_where_it_goes(window, qtbot, data_dir):
+    from PySide6.QtGui import QDragLeaveEvent, QDragMoveEvent
+    from PySide6.QtWidgets import QWidget
+
+    def highlights() -> list[QWidget]:
+        """What is shown over the photo area, other than the photo."""
+        return [w for w in window.canvas.viewport().findChildren(QWidget) if w.isVisible()]
+
+    path = data_dir / "trousers.jpg"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    assert highlights() == []
+    QApplication.sendEvent(window, _drag(QDragEnterEvent, mime))
+    shown = highlights()
+    assert len(shown) == 1 and "trousers.jpg" in shown[0].accessibleName()
+    assert shown[0].geometry() == window.canvas.viewport().rect()  # over the whole photo area
+    QApplication.sendEvent(window, _drag(QDragMoveEvent, mime, QPointF(320, 310)))
+    assert len(highlights()) == 1
+    QApplication.sendEvent(window, QDragLeaveEvent())
+    assert highlights() == []  # dragged away: nothing left behind
+
+    notes = QMimeData()
+    notes.setUrls([QUrl.fromLocalFile(str(data_dir.parent / "conftest.py"))])
+    QApplication.sendEvent(window, _drag(QDragEnterEvent, notes))
+    assert highlights() == []  # not a photo: no promise
+
+    QApplication.sendEvent(window, _drag(QDragEnterEvent, mime))
+    QApplication.sendEvent(window, _drag(QDropEvent, mime))
+    assert highlights() == []
+    qtbot.waitUntil(lambda: window.document.source == path, timeout=5000)
