@@ -71,7 +71,8 @@ class KeyRouter(QObject):
         text = event.text()
         if not text or not text.isprintable() or text.isspace() or text in NUMBER_TEXT:
             return False
-        pressed = {QKeySequence(event.keyCombination()).toString(), QKeySequence(event.key()).toString()}  # "{" or Shift+{
+        # "{" arrives as Shift+{: either matches
+        pressed = {QKeySequence(event.keyCombination()).toString(), QKeySequence(event.key()).toString()}
         actions = QWidget.actions(self.window)  # the window's shortcuts (MainWindow.actions is its dict of them)
         return any(shortcut.toString() in pressed
                    for action in actions if action.isEnabled() for shortcut in action.shortcuts())

@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
         a("clear_mask", "&Clear Mask", "Ctrl+D", "Remove the whole brush mask", self.clear_mask, "clear")
         a("invert_mask", "&Invert Mask", "Ctrl+Shift+I", "Mask what is not masked and the reverse",
           self.invert_mask, "invert")
-        a("preferences", "&Preferences…", QKeySequence.StandardKey.Preferences, "", self.open_preferences)
+        a("preferences", "&Preferences…", QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences) or "Ctrl+,",
+          "", self.open_preferences)
         a("fit", "&Fit in Window", "Ctrl+0", "Show the whole photo", lambda: self.canvas.fit(), "fit")
         a("zoom100", "&Actual Pixels (100 %)", "Ctrl+1", "One photo pixel per screen pixel",
           lambda: self.canvas.zoom_100(), "zoom100")
@@ -632,7 +633,8 @@ class MainWindow(QMainWindow):
         for key, task in (("colorize", Task.COLORIZE), ("jpeg", Task.JPEG), ("inpaint", Task.INPAINT),
                           ("extend", Task.EXTEND)):
             supported = tasks is not None and task.value in tasks  # none until a model is loaded
-            acts[key].setEnabled(has and not busy and supported)
+            ready = task is not Task.INPAINT or (has and self.document.has_mask())  # inpaint: once painted
+            acts[key].setEnabled(has and not busy and supported and ready)
             if tasks is not None and not supported:
                 acts[key].setStatusTip(f"The model {self.model.manifest.name} cannot {task.value}")
         acts["apply_tool"].setEnabled(has and not busy)

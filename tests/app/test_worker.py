@@ -80,16 +80,20 @@ def test_cancel_returns_within_one_step_and_changes_nothing(window, qtbot):
 
 
 def test_a_failing_task_shows_a_readable_error_and_leaves_the_photo(window, qtbot):
+    from palette_desktop.tasks.run import TaskRequest
+
     photo = window.document.photo
+    empty = window.document.empty_mask()  # the window never asks this (Inpaint waits for a mask): the task refuses
     with qtbot.waitSignal(window.engine.failed, timeout=10000):
-        window.actions["inpaint"].trigger()  # nothing painted: the task refuses
+        window.engine.run_task(photo, TaskRequest(Task.INPAINT, window.options_panel.options(), mask=empty),
+                               "Inpaint · seed 0")
     box = window.error_box
     assert box is not None and box.isVisible()
     assert box.windowTitle() == "Inpaint failed"
     assert "mask is empty" in box.text() and "Traceback" not in box.text()
     assert window.document.photo is photo and window.history.stack.count() == 0
     box.accept()
-    assert window.actions["inpaint"].isEnabled()
+    assert window.actions["colorize"].isEnabled()  # the window goes on
 
 
 def test_inpaint_changes_only_the_painted_pixels_and_uses_the_mask_up(window, qtbot):
