@@ -2,14 +2,16 @@
 
 The folder plan and the run are the core's :func:`plan_batch` and :func:`run_batch`:
 they refuse an output folder inside the input one, go on past bad files and never
-write over an original. This dialog only gathers the options and shows what happens.
+write over an original. This dialog only gathers the options and shows what happens:
+the photos as soon as a folder is chosen (and a mistake before Start), then the share of
+the whole batch done with the time left.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QProgressBar,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QWidget)
 
 from palette_desktop.app.settings import Settings
+from palette_desktop.app.task_progress import BAR_STEPS, TimeLeft, progress_text
 from palette_desktop.app.tools import ASPECTS, MAX_SEED
 from palette_desktop.app.worker import Engine, Job
 from palette_desktop.core.conditions import Task
@@ -71,6 +74,10 @@ class BatchDialog(QDialog):
         self.items: list[BatchItem] = []
         self.report: BatchReport | None = None
         self.error_box: QMessageBox | None = None
+        self.estimate = TimeLeft()
+        self._running_index = 0  # the photo the steps are about
+        self._finished_files = 0
+        self._fraction = 0.0
 
         self.input = FolderField("Folder with the photos", "batch_in", settings)
         self.output = FolderField("Folder for the results (not inside the input)", "batch_out", settings)
@@ -194,6 +201,16 @@ class BatchDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(640, 720)
 
+        settings.keep_choice("batch/task", self.task)
+        settings.keep_choice("batch/format", self.format)
+        self._preview_timer = QTimer(self)  # the list follows the choices, once typing pauses
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(200)
+        self._preview_timer.timeout.connect(self.preview)
+        for signal in (self.input.edit.textChanged, self.output.edit.textChanged, self.task.currentIndexChanged,
+                       self.format.currentIndexChanged, self.recursive.toggled, self.skip_existing.toggled):
+            signal.connect(self._preview_timer.start)
+
         engine.fileStatus.connect(self._file_status)
         engine.progress.connect(self._step)
         engine.batchFinished.connect(self._finished)
@@ -269,16 +286,44 @@ class BatchDialog(QDialog):
         if masks is not None:
             self.settings.set_last_dir("masks", masks)
         self.job, self.items, self.report = job, items, None
-        self.files.clear()
-        for item in items:
-            row = QTreeWidgetItem([str(item.source.relative_to(in_dir)), "waiting"])
-            row.setToolTip(0, str(item.source))
-            self.files.addTopLevelItem(row)
-        self.progress.setRange(0, len(items))
+        self._list(items, in_dir, skip=False)
+        self._running_index = self._finished_files = 0
+        self._fraction = 0.0
+        self.estimate.start()
+        self.progress.setRange(0, BAR_STEPS)
         self.progress.setValue(0)
-        self.progress.setFormat("%v of %m photos")
+        self.progress.setFormat(f"0 of {len(items)} photos")
         self.summary.setText(f"Running on {len(items)} photos…")
         self._update_buttons()
+
+    def _list(self, items: list[BatchItem], in_dir: Path, skip: bool) -> None:
+        """One row per photo: waiting, or (before Start) whether its result exists and will be skipped."""
+        self.files.clear()
+        for item in items:
+            status = "result exists: skipped" if skip and item.target.exists() else "waiting"
+            row = QTreeWidgetItem([str(item.source.relative_to(in_dir)), status])
+            row.setToolTip(0, str(item.source))
+            self.files.addTopLevelItem(row)
+
+    def preview(self) -> None:
+        """The photos the batch would take, listed as soon as the input folder is known."""
+        in_dir, out_dir = self.input.path, self.output.path
+        if self.running or in_dir is None or not in_dir.is_dir():
+            if not self.running:
+                self.files.clear()
+            return
+        try:
+            # without an output folder yet, a sibling stands in: the list is the same
+            items = plan_batch(in_dir, out_dir or in_dir.with_name(f"{in_dir.name} restored"),
+                               task=self.task.currentData(), recursive=self.recursive.isChecked(),
+                               suffix=self.format.currentData())
+        except PaletteError as exc:
+            self.files.clear()
+            self.summary.setText(f"Cannot start: {exc}")
+            return
+        self._list(items, in_dir, skip=out_dir is not None and self.skip_existing.isChecked())
+        self.summary.setText(f"{len(items)} photos" + ("; choose the output folder, then Start." if out_dir is None
+                                                      else "; press Start."))
 
     def cancel(self) -> None:
         if self.running:
@@ -297,13 +342,21 @@ class BatchDialog(QDialog):
         if status == "running":
             self.files.scrollToItem(row)
             self.step_label.setText(f"{self.items[index].source.name}")
+            self._running_index = index
         else:
-            self.progress.setValue(min(self.progress.maximum(), index + 1))
+            self._finished_files = index + 1
+            self._show_share(self._finished_files / len(self.items))
 
     def _step(self, job: Job, done: int, total: int) -> None:
-        if job is self.job:
-            name = self.step_label.text().split(" · ")[0]
-            self.step_label.setText(f"{name} · step {done} of {total}")
+        if job is self.job and total > 0:
+            self._show_share((self._running_index + min(1.0, done / total)) / len(self.items))
+
+    def _show_share(self, fraction: float) -> None:
+        """The whole batch's progress: photos finished, percent of the work, time left."""
+        self._fraction = max(self._fraction, min(1.0, fraction))
+        self.progress.setValue(round(self._fraction * BAR_STEPS))
+        self.progress.setFormat(f"{self._finished_files} of {len(self.items)} photos · "
+                                + progress_text(self._fraction, self.estimate.update(self._fraction)))
 
     def _finished(self, job: Job, report: BatchReport) -> None:
         if job is not self.job:

@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self.options_panel.set_steps(s.default_steps)
+        for key, spin in (("size", self.brush_panel.size), ("feather", self.brush_panel.feather),
+                          ("candidates", self.options_panel.candidates)):
+            s.keep_value(f"tools/{key}", spin)
         self.set_tool(Tool.HAND)
         self._update_title()
         self._update_actions()

@@ -83,6 +83,22 @@ class Settings:
         self.store.setValue("window/geometry", geometry)
         self.store.setValue("window/state", state)
 
+    # -- remembered controls ---------------------------------------------------------
+    def keep_value(self, key: str, spin) -> None:
+        """Give a spin box its remembered value and remember each change (brush size, candidates)."""
+        spin.setValue(self._get(key, spin.value(), int))
+        spin.valueChanged.connect(lambda value: self.store.setValue(key, int(value)))
+
+    def keep_choice(self, key: str, combo) -> None:
+        """Select a combo box's remembered item (by its data) and remember each choice (batch task)."""
+        def name(data) -> str:
+            return str(getattr(data, "value", data))  # an Enum by its value
+        stored = self._get(key, "")
+        index = next((i for i in range(combo.count()) if name(combo.itemData(i)) == stored), -1)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+        combo.currentIndexChanged.connect(lambda _: self.store.setValue(key, name(combo.currentData())))
+
     # -- processing ------------------------------------------------------------------
     @property
     def default_steps(self) -> int:

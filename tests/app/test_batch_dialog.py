@@ -49,7 +49,8 @@ def test_a_corrupt_file_is_reported_and_the_others_are_finished(make_window, qtb
     assert "damaged" in rows["broken.jpg"] or "not an image" in rows["broken.jpg"]
     assert "2 restored" in dialog.summary.text() and "1 failed" in dialog.summary.text()
     assert "broken.jpg" in dialog.summary.text()
-    assert dialog.progress.value() == 3 and dialog.start_button.isEnabled() and dialog.close_button.isEnabled()
+    assert dialog.progress.text().startswith("3 of 3 photos · 100 %")
+    assert dialog.start_button.isEnabled() and dialog.close_button.isEnabled()
     assert ("running" in [s for _, s in statuses])
 
     # again: the results exist, so every photo is skipped
