@@ -7,6 +7,7 @@ function the app uses, at the eval size, beside its baseline computed in the sam
 | task | baseline | scored |
 |---|---|---|
 | jpeg | the JPEG input itself | PSNR, SSIM on the whole image |
+| scan (the jpeg task on grain + noise + JPEG q30–70) | OpenCV non-local means | PSNR, SSIM on the whole image |
 | inpaint | OpenCV Telea and Navier–Stokes | PSNR inside the hole, SSIM whole |
 | extend | reflect padding | PSNR inside the new area, SSIM whole |
 | colorize | the gray input | PSNR, SSIM whole; colorfulness beside the truth's |
@@ -21,9 +22,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from palette_desktop.core.baselines import classical_fill, nl_means_denoise, reflect_fill, telea_fill
 from palette_desktop.core.color import colorfulness, to_gray
-from palette_desktop.core.conditions import Task, classical_fill, reflect_fill, telea_fill
-from palette_desktop.core.degrade import extend_mask, inpaint_mask, jpeg_compress
+from palette_desktop.core.conditions import Task
+from palette_desktop.core.degrade import extend_mask, film_grain, inpaint_mask, jpeg_compress, sensor_noise
 from palette_desktop.core.errors import TaskError
 from palette_desktop.core.imageio import READ_SUFFIXES, Photo, is_gray, load_image, save_image
 from palette_desktop.core.masks import bounding_box
@@ -34,6 +36,8 @@ from palette_desktop.tasks.extend import Margins
 from palette_desktop.tasks.run import TaskRequest, apply_task
 
 GRID_ROWS_PER_TASK = 3
+SCAN = "scan"  # not a task of its own: the jpeg task ("Clean up") on a scanned print's damage
+CASES = tuple(t.value for t in Task) + (SCAN,)
 
 
 def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float:
@@ -74,9 +78,19 @@ class Scores:
 
 @dataclass
 class TaskResult:
-    task: Task
+    case: str  # a task's name, or SCAN
     methods: dict[str, Scores]
     rows: list[list[np.ndarray]]  # input | baseline | ours | truth, for the grid
+
+    @property
+    def task(self) -> Task:
+        return Task.JPEG if self.case == SCAN else Task(self.case)
+
+
+def scan_test_damage(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The eval's scanned print: film grain, then sensor noise, then JPEG at quality 30–70."""
+    noisy = np.clip(sensor_noise(film_grain(image, rng), rng), 0, 1).astype(np.float32)
+    return jpeg_compress(noisy, rng, qualities=(30, 70), twice=0.0)
 
 
 def center_square(image: np.ndarray, size: int) -> np.ndarray:
@@ -87,26 +101,32 @@ def center_square(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def evaluate(model: LoadedModel, photos: list[Path], *, size: int = 256, steps: int | None = None, seed: int = 0,
-             tasks: tuple[Task, ...] = tuple(Task), log=print) -> list[TaskResult]:
+             cases: tuple[str, ...] = CASES, log=print) -> list[TaskResult]:
     options = SamplingOptions(steps=steps or model.manifest.default_steps, seed=seed)
-    results = {task: TaskResult(task, {}, []) for task in tasks}
+    results = {case: TaskResult(case, {}, []) for case in cases}
     for index, path in enumerate(photos):
         truth = center_square(load_image(path).pixels, size)
-        for task in tasks:
-            if task is Task.COLORIZE and is_gray(truth):
+        for case in cases:
+            if case == Task.COLORIZE.value and is_gray(truth):
                 continue  # no colour truth to score against
-            rng = np.random.default_rng([seed, index, list(Task).index(task)])
-            _evaluate_one(model, task, truth, rng, options, results[task])
+            rng = np.random.default_rng([seed, index, CASES.index(case)])
+            _evaluate_one(model, case, truth, rng, options, results[case])
         log(f"eval: {index + 1}/{len(photos)} {path.name}")
     return list(results.values())
 
 
-def _evaluate_one(model: LoadedModel, task: Task, truth: np.ndarray, rng: np.random.Generator,
+def _evaluate_one(model: LoadedModel, case: str, truth: np.ndarray, rng: np.random.Generator,
                   options: SamplingOptions, result: TaskResult) -> None:
     h, w = truth.shape[:2]
     photo = Photo(truth)
     region = None
-    if task is Task.JPEG:
+    task = result.task
+    if case == SCAN:
+        damaged = scan_test_damage(truth, rng)
+        baselines = {"OpenCV non-local means": nl_means_denoise(damaged)}
+        ours = apply_task(Photo(damaged), TaskRequest(task, options), model, TaskState())[0].pixels
+        shown = damaged
+    elif task is Task.JPEG:
         damaged = jpeg_compress(truth, rng)
         baselines = {"JPEG input": damaged}
         ours = apply_task(Photo(damaged), TaskRequest(task, options), model, TaskState())[0].pixels
@@ -150,7 +170,7 @@ def report_markdown(results: list[TaskResult], model: LoadedModel, count: int, s
             ssim_text = "—" if name == "truth" else f"{np.mean(scores.ssim):.4f}"
             colour = f"{np.mean(scores.colorfulness):.1f}" if result.task is Task.COLORIZE else ""
             label = f"**{name}**" if name == "ours" else name
-            lines.append(f"| {result.task.value} | {label} | {psnr_text} | {ssim_text} | {colour} |")
+            lines.append(f"| {result.case} | {label} | {psnr_text} | {ssim_text} | {colour} |")
     lines += ["", "Grid: input | baseline | ours | truth, rows by task."]
     return "\n".join(lines) + "\n"
 
@@ -160,7 +180,7 @@ def ours_vs_best_baseline(results: list[TaskResult]) -> dict[str, float]:
     margins = {}
     for result in results:
         baselines = [np.mean(s.psnr) for n, s in result.methods.items() if n not in ("ours", "truth")]
-        margins[result.task.value] = float(np.mean(result.methods["ours"].psnr) - max(baselines))
+        margins[result.case] = float(np.mean(result.methods["ours"].psnr) - max(baselines))
     return margins
 
 
@@ -179,7 +199,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--steps", type=int)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--tasks", default="colorize,inpaint,extend,jpeg")
+    p.add_argument("--tasks", default=",".join(CASES), help=f"some of {', '.join(CASES)}")
     p.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto")
     args = p.parse_args(argv)
     files = sorted(f for f in args.photos.rglob("*") if f.suffix.lower() in READ_SUFFIXES)
@@ -189,8 +209,10 @@ def main(argv: list[str]) -> int:
     photos = [files[i] for i in pick]
     model = load_model(args.model, Backend(args.backend))
     steps = args.steps or model.manifest.default_steps
-    tasks = tuple(Task(t) for t in args.tasks.split(","))
-    results = evaluate(model, photos, size=args.size, steps=steps, seed=args.seed, tasks=tasks)
+    cases = tuple(args.tasks.split(","))
+    if unknown := set(cases) - set(CASES):
+        raise TaskError(f"--tasks: no such task {', '.join(sorted(unknown))} (choose from {', '.join(CASES)})")
+    results = evaluate(model, photos, size=args.size, steps=steps, seed=args.seed, cases=cases)
     args.out.mkdir(parents=True, exist_ok=True)
     report = report_markdown(results, model, len(photos), args.size, steps)
     (args.out / "report.md").write_text(report, encoding="utf-8")

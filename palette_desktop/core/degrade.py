@@ -20,6 +20,9 @@ TASK_WEIGHTS = {Task.COLORIZE: 0.2, Task.INPAINT: 0.35, Task.EXTEND: 0.15, Task.
 GRAY_TASKS = (Task.INPAINT, Task.JPEG)  # no colour truth: nothing to learn for colorize/extend colour
 
 
+JPEG_SCAN_SHARE = 0.4  # of JPEG-task examples: a scanned print's grain, noise and blur, JPEG on top
+
+
 @dataclass(frozen=True)
 class Example:
     condition: np.ndarray  # HxWx4 in [0, 1]
@@ -29,7 +32,10 @@ class Example:
 
 
 def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, max_zoom_out: float = 2.0) -> np.ndarray:
-    """A size×size crop covering 1 to ``max_zoom_out`` × size of the photo (scale jitter), maybe mirrored."""
+    """A size×size crop covering 1 to ``max_zoom_out`` × size of the photo (scale jitter), maybe mirrored.
+
+    Keeps the photo's dtype: training crops its uint8 photos, eval its float ones.
+    """
     h, w = image.shape[:2]
     side = int(min(h, w, size * rng.uniform(1.0, max_zoom_out)))
     y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
@@ -38,7 +44,7 @@ def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, max_zoom
         crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
-    return np.ascontiguousarray(crop, dtype=np.float32)
+    return np.ascontiguousarray(crop)
 
 
 def brush_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
@@ -113,15 +119,60 @@ def extend_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return mask
 
 
-def jpeg_compress(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Quality 5–50 with 4:2:0 chroma subsampling, a third of the time compressed twice."""
+def jpeg_compress(image: np.ndarray, rng: np.random.Generator, qualities: tuple[int, int] = (5, 50),
+                  twice: float = 1 / 3) -> np.ndarray:
+    """JPEG at a quality drawn from ``qualities`` with 4:2:0 chroma, sometimes twice, by libjpeg.
+
+    A real codec, so that the artefacts are the ones users' photos have.
+    """
     out = image
-    for _ in range(2 if rng.random() < 1 / 3 else 1):
+    for _ in range(2 if rng.random() < twice else 1):
         buffer = io.BytesIO()
         Image.fromarray(np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)).save(
-            buffer, "JPEG", quality=int(rng.integers(5, 51)), subsampling=2)
+            buffer, "JPEG", quality=int(rng.integers(qualities[0], qualities[1] + 1)), subsampling=2)
         out = np.asarray(Image.open(buffer).convert("RGB"), np.float32) / 255.0
     return out
+
+
+def film_grain(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Signal-dependent grain 1–3 px across, strongest in the mid-tones, mono or per channel."""
+    h, w = image.shape[:2]
+    size = rng.uniform(0.5, 1.5)  # blur sigma of the grain field: grains of about 1–3 px
+    channels = 1 if rng.random() < 0.6 else 3  # black-and-white film has one grain layer
+    field = cv2.GaussianBlur(rng.standard_normal((h, w, channels), dtype=np.float32), (0, 0), size)
+    field = (field / max(float(field.std()), 1e-6)).reshape(h, w, channels)
+    strength = rng.uniform(0.02, 0.06) * 2 * np.sqrt(np.clip(image * (1 - image), 0, None)) + 0.005
+    return image + strength * field
+
+
+def sensor_noise(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian read noise, or shot noise (its Gaussian form, signal-dependent), as a sensor adds."""
+    noise = rng.standard_normal(image.shape, dtype=np.float32)
+    if rng.random() < 0.5:
+        return image + rng.uniform(0.01, 0.05) * noise
+    peak = rng.uniform(30, 300)  # photons at white: fewer is noisier
+    return image + np.sqrt(np.clip(image, 0, 1) / peak) * noise
+
+
+def scan_damage(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What a scan of an old print carries: some of fading, defocus, grain and noise, then usually JPEG."""
+    out = image.astype(np.float32)
+    if rng.random() < 0.3:
+        lift = rng.uniform(0.03, 0.15)
+        out = lift + rng.uniform(0.7, 0.95 - lift) * out
+    if rng.random() < 0.3:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.4, 1.2))
+    if rng.random() < 0.6:
+        out = film_grain(out, rng)
+    if rng.random() < 0.5:
+        out = sensor_noise(out, rng)
+    out = np.clip(out, 0, 1).astype(np.float32)
+    return jpeg_compress(out, rng, qualities=(30, 90), twice=0.0) if rng.random() < 0.8 else out
+
+
+def clean_up_damage(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The JPEG task's input: pure JPEG damage or, for ``JPEG_SCAN_SHARE`` of examples, a scan's."""
+    return scan_damage(image, rng) if rng.random() < JPEG_SCAN_SHARE else jpeg_compress(image, rng)
 
 
 def old_print(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -136,15 +187,27 @@ def old_print(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(gray, 0, 1).astype(np.float32)
 
 
-def make_example(image: np.ndarray, task: Task, rng: np.random.Generator) -> Example:
-    """A training (or evaluation) pair from a clean crop."""
+def damage(image: np.ndarray, task: Task, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The photo as a user would bring it for ``task``, and where the network generates.
+
+    ``image`` is a clean float crop in [0, 1]; returns (damaged HxWx3 float32, generate
+    HxW float32). Inpaint and extend leave the photo as it is: their damage is the hole,
+    which the condition blanks.
+    """
     h, w = image.shape[:2]
+    everywhere = np.ones((h, w), np.float32)
     if task is Task.COLORIZE:
-        return Example(build_condition(task, old_print(image, rng)), image, np.ones((h, w), np.float32), task)
+        return old_print(image, rng), everywhere
     if task is Task.JPEG:
-        return Example(build_condition(task, jpeg_compress(image, rng)), image, np.ones((h, w), np.float32), task)
-    mask = inpaint_mask(h, w, rng) if task is Task.INPAINT else extend_mask(h, w, rng)
-    return Example(build_condition(task, image, mask), image, mask, task)
+        return clean_up_damage(image, rng), everywhere
+    return image, inpaint_mask(h, w, rng) if task is Task.INPAINT else extend_mask(h, w, rng)
+
+
+def make_example(image: np.ndarray, task: Task, rng: np.random.Generator) -> Example:
+    """A training (or evaluation) pair from a clean float crop."""
+    damaged, generate = damage(image, task, rng)
+    mask = generate if task in (Task.INPAINT, Task.EXTEND) else None
+    return Example(build_condition(task, damaged, mask), image, generate, task)
 
 
 def sample_task(rng: np.random.Generator, grayscale: bool) -> Task:

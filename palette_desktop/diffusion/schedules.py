@@ -14,6 +14,7 @@ import numpy as np
 
 GAMMA_MIN = 1e-6
 GAMMA_MAX = 1.0 - 1e-6
+COSINE_OFFSET = 0.008  # Nichol & Dhariwal's s: keeps γ(0) just under 1
 
 
 class ScheduleKind(Enum):
@@ -21,7 +22,7 @@ class ScheduleKind(Enum):
     LINEAR = "linear"  # DDPM / Palette: linear β, as a continuous-time VP schedule
 
 
-def cosine_gamma(t: np.ndarray, offset: float = 0.008) -> np.ndarray:
+def cosine_gamma(t: np.ndarray, offset: float = COSINE_OFFSET) -> np.ndarray:
     """γ(t) of the cosine schedule."""
     f = np.cos((np.asarray(t, np.float64) + offset) / (1 + offset) * np.pi / 2) ** 2
     return f / np.cos(offset / (1 + offset) * np.pi / 2) ** 2
