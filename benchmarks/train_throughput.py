@@ -1,14 +1,18 @@
-"""Training throughput (samples/s) of the default UNet at 128², on the CPU and on CUDA when present.
+"""Training throughput at 128²: the example pipeline, the network alone, and both together.
 
-    python benchmarks/train_throughput.py [--data DIR] [--batch 16] [--steps 10] [--workers 1]
+    python benchmarks/train_throughput.py [--data DIR_OR_PACK ...] [--batch N] [--workers W] [--seconds S]
+    python benchmarks/train_throughput.py --pipeline-only
 
-Two figures per device: the network alone on a batch already in memory (the ceiling),
-and the whole pipeline with loader workers making damaged examples from real photos.
+Prints ``pipeline: N samples/s with W workers`` (damaged examples made by loader workers
+from photos decoded in memory, no network), then the training step alone on a batch
+already on the device (the ceiling), then the two together as ``train`` runs them. On
+CUDA the step is the real one: bf16, channels-last, fused AdamW, torch.compile.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -16,70 +20,92 @@ from pathlib import Path
 import torch
 
 from palette_desktop.model.config import UNetConfig
-from palette_desktop.model.train import TrainConfig, new_state, train, training_loss
+from palette_desktop.model.data import DamagedBatches, load_photos
+from palette_desktop.model.train import Batch, TrainConfig, example_batches, new_state, train, train_step
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "train"
 
 
-def network_only(device: torch.device, batch: int, size: int, steps: int) -> float:
-    state = new_state(TrainConfig(data=(), out=""))
-    model = state.model.to(device)
+def pipeline(photos, batch: int, size: int, workers: int, seconds: float) -> float:
+    """Examples per second made by ``workers`` loader processes (or this one, for 0)."""
+    config = TrainConfig(data=(), out="", batch=batch, size=size, workers=workers)
+    batches = example_batches(config, photos)
+    for _ in range(max(2, workers)):  # let every worker start
+        next(batches)
+    start, count = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        next(batches)
+        count += batch
+    return count / (time.perf_counter() - start)
+
+
+def network_only(photos, device: torch.device, batch: int, size: int, seconds: float) -> float:
+    """Training steps per second × batch on one fixed batch already on the device."""
     cuda = device.type == "cuda"
+    config = TrainConfig(data=(), out="", batch=batch, size=size, unet=UNetConfig())
+    state = new_state(config)
+    model = state.model.to(device)
+    state.ema.to(device)
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
     net = torch.compile(model) if cuda else model
-    opt = torch.optim.AdamW(model.parameters(), 1e-4)
-    cond = torch.rand(batch, 4, size, size, device=device) * 2 - 1
-    target = torch.rand(batch, 3, size, size, device=device) * 2 - 1
-    generate = torch.ones(batch, 1, size, size, device=device)
-    gen = torch.Generator(device=device).manual_seed(0)
+    examples = DamagedBatches(photos, size, batch, seed=0)[0].to(device)
+    data = Batch.from_examples(examples, channels_last=cuda)
 
-    def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            loss = training_loss(net, cond, target, generate, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    def steps(n: int) -> None:
+        for _ in range(n):
+            train_step(net, model, state, data, config, 0, device, cuda)
+            state.step += 1
 
-    for _ in range(3):
-        step()
+    steps(3)  # compile, cudnn autotune
     if cuda:
         torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
+    start, count = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        steps(5)
+        count += 5 * batch
     if cuda:
         torch.cuda.synchronize()
-    return steps * batch / (time.perf_counter() - start)
+    return count / (time.perf_counter() - start)
 
 
-def pipeline(data: Path, batch: int, size: int, steps: int, workers: int) -> float:
+def end_to_end(photos, data: tuple[str, ...], batch: int, size: int, workers: int, seconds: float) -> float:
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(data=(str(data),), out=out, steps=steps + 3, batch=batch, size=size, workers=workers,
-                             log_every=10**9, checkpoint_every=10**9, unet=UNetConfig())
-        state = train(config, new_state(config), log=lambda _: None, until_step=3)  # warm-up, compile
-        start = time.perf_counter()
-        train(config, state, log=lambda _: None)
-        return steps * batch / (time.perf_counter() - start)
+        config = TrainConfig(data=data, out=out, steps=10**9, batch=batch, size=size, workers=workers,
+                             log_every=10**9, checkpoint_every=10**9, unet=UNetConfig(), warmup=10)
+        state = train(config, new_state(config), log=lambda _: None, until_step=3, photos=photos)  # compile
+        timed = TrainConfig.from_dict({**config.to_dict(), "minutes": seconds / 60})
+        start, step = time.perf_counter(), state.step
+        state = train(timed, state, log=lambda _: None, photos=photos)
+        return (state.step - step) * batch / (time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--data", nargs="+", default=[str(DEFAULT_DATA)], help="folders or packs")
+    parser.add_argument("--batch", type=int, help="default: 256 on CUDA, 16 on the CPU")
     parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    parser.add_argument("--seconds", type=float, default=10.0, help="measuring time of each figure")
+    parser.add_argument("--pipeline-only", action="store_true")
     args = parser.parse_args()
-    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    print(f"| device | batch | {args.size}² network only (samples/s) | with data pipeline (samples/s) |")
-    print("|---|---|---|---|")
-    for device in devices:
-        batch = args.batch if device.type == "cpu" else max(args.batch, 256)
-        net = network_only(device, batch, args.size, args.steps)
-        # train() runs on the GPU when there is one, so the pipeline figure belongs to that row
-        runs_pipeline = device.type == "cuda" or not torch.cuda.is_available()
-        full = f"{pipeline(args.data, batch, args.size, args.steps, args.workers):.1f}" if runs_pipeline else "—"
-        name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
-        print(f"| {name} | {batch} | {net:.1f} | {full} |")
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda" if cuda else "cpu")
+    batch = args.batch or (256 if cuda else 16)
+    photos = load_photos(args.data, min_side=args.size // 2)
+    print(f"pipeline: {pipeline(photos, batch, args.size, args.workers, args.seconds):.0f} samples/s "
+          f"with {args.workers} workers ({len(photos.images)} photos, {args.size}², batch {batch})", flush=True)
+    if args.workers != 1:
+        print(f"pipeline: {pipeline(photos, batch, args.size, 0, args.seconds):.0f} samples/s with 1 core "
+              "(in the main process)", flush=True)
+    if args.pipeline_only:
+        return
+    name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
+    print(f"network alone: {network_only(photos, device, batch, args.size, args.seconds):.0f} samples/s "
+          f"({name}, batch {batch})", flush=True)
+    print(f"both: {end_to_end(photos, tuple(args.data), batch, args.size, args.workers, args.seconds):.0f} samples/s "
+          f"({name}, batch {batch}, {args.workers} workers)", flush=True)
+
 
 if __name__ == "__main__":
     main()

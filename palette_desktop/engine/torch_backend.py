@@ -30,6 +30,11 @@ class TorchDenoiser:
         self.model = PaletteUNet(UNetConfig.from_dict(unet))
         self.model.load_state_dict({k: v.float() for k, v in state.items()})
         self.model.eval().to(self.dev)
+        # On a GPU: fp16 (autocast keeps norms and softmax in fp32) and channels-last, the
+        # layout its tensor cores read; twice as fast as fp32 and half the memory.
+        self.half = self.dev.type == "cuda"
+        if self.half:
+            self.model.to(memory_format=torch.channels_last)
         self.device = "CUDA" if self.dev.type == "cuda" else "CPU"
         self.name = f"PyTorch · {self.device}"
 
@@ -39,7 +44,7 @@ class TorchDenoiser:
     def _run(self, noisy: np.ndarray, gamma: np.ndarray, condition: np.ndarray) -> np.ndarray:
         t = self.torch
         try:
-            with t.inference_mode():
+            with t.inference_mode(), t.autocast("cuda", dtype=t.float16, enabled=self.half):
                 out = self.model(t.from_numpy(noisy).to(self.dev), t.from_numpy(gamma).to(self.dev),
                                  t.from_numpy(condition).to(self.dev))
         except (t.cuda.OutOfMemoryError, MemoryError, RuntimeError) as exc:

@@ -11,14 +11,15 @@ import torch
 from palette_desktop.core.errors import TaskError
 from palette_desktop.model.config import TINY, UNetConfig
 from palette_desktop.model.export import export_model
-from palette_desktop.model.train import SCHEDULE, TrainConfig, load_checkpoint, new_state, train as run_training
+from palette_desktop.model.train import SCHEDULE, TrainConfig, load_checkpoint, load_ema, new_state, train as run_training
 
 
 def train(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="palette-desktop train", description="Train the multi-task model on photo folders.")
-    p.add_argument("data", nargs="+", help="folders of photos (searched recursively)")
+    p.add_argument("data", nargs="+", help="folders of photos (searched recursively) or packs (.tar)")
     p.add_argument("--out", required=True, help="run folder: checkpoint.pt and log.jsonl go here")
     p.add_argument("--steps", type=int, default=10_000)
+    p.add_argument("--minutes", type=float, default=0.0, help="train for this wall-clock time instead of --steps")
     p.add_argument("--batch", type=int, default=16, help="per process")
     p.add_argument("--size", type=int, default=64, help="crop side in pixels")
     p.add_argument("--lr", type=float, default=5e-4)
@@ -42,7 +43,7 @@ def train(argv: list[str]) -> int:
         config = TrainConfig(data=tuple(args.data), out=str(out), steps=args.steps, batch=args.batch, size=args.size,
                              lr=args.lr, workers=args.workers, seed=args.seed, checkpoint_every=args.checkpoint_every,
                              log_every=args.log_every, unet=TINY if args.tiny else UNetConfig(),
-                             compile=not args.no_compile)
+                             compile=not args.no_compile, minutes=args.minutes)
         state = new_state(config, args.init)
     out.mkdir(parents=True, exist_ok=True)
     if torch.get_num_threads() > 1 and not torch.cuda.is_available():
@@ -58,7 +59,7 @@ def train(argv: list[str]) -> int:
 
 def export(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="palette-desktop export", description="Write a model folder from a checkpoint.")
-    p.add_argument("checkpoint", type=Path)
+    p.add_argument("checkpoint", type=Path, help="a training checkpoint.pt or a round's ema.pt")
     p.add_argument("out", type=Path, help="model folder to write (model.onnx, model.pt, manifest.json, MODEL_CARD.md)")
     p.add_argument("--name", default="palette-small")
     p.add_argument("--card", type=Path, help="model card markdown (default: a generated one)")
@@ -67,12 +68,12 @@ def export(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if not args.checkpoint.is_file():
         raise TaskError(f"{args.checkpoint}: checkpoint not found")
-    state, config = load_checkpoint(args.checkpoint)
-    card = args.card.read_text(encoding="utf-8") if args.card else default_card(args.name, config, state.step, state.seconds)
-    manifest = export_model(state.ema, args.out, name=args.name, card=card, schedule=SCHEDULE,
+    ema, config, step, seconds = load_ema(args.checkpoint)
+    card = args.card.read_text(encoding="utf-8") if args.card else default_card(args.name, config, step, seconds)
+    manifest = export_model(ema, args.out, name=args.name, card=card, schedule=SCHEDULE,
                             working_size=args.working_size, default_steps=args.steps,
-                            description=f"{sum(p.numel() for p in state.ema.parameters()) / 1e6:.1f} M parameters, "
-                                        f"{state.step * config.batch:,} training examples")
+                            description=f"{sum(p.numel() for p in ema.parameters()) / 1e6:.1f} M parameters, "
+                                        f"{step * config.batch:,} training examples")
     print(json.dumps({"model": str(args.out), "onnx_sha256": manifest.onnx_sha256}))
     return 0
 

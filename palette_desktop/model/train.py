@@ -8,8 +8,11 @@ lets a small model sample well in 10–20 steps.
 
 Every example is a pure function of (seed, sample number) and every step's noise of
 (seed, step), so a resumed run continues exactly where it stopped, whatever the number of
-loader workers. On CUDA: bf16 autocast, channels-last and torch.compile; several GPUs or
-nodes through torchrun (DistributedDataParallel).
+loader workers. Loader workers make the damaged photos on the CPU (``model.data``); the
+GPU builds the condition from them. On CUDA: bf16 autocast, channels-last, fused AdamW,
+torch.compile (eager with a warning when it fails), the next batch copied while the
+step runs, and no host synchronisation between log lines; several GPUs or nodes through
+torchrun (DistributedDataParallel).
 """
 
 from __future__ import annotations
@@ -18,20 +21,21 @@ import copy
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Callable, Iterator
 
 import cv2
-import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader
 
-from palette_desktop.core.degrade import make_example, random_crop, sample_task
-from palette_desktop.core.imageio import READ_SUFFIXES
-from palette_desktop.diffusion.schedules import ScheduleKind, gamma
+from palette_desktop.diffusion.schedules import COSINE_OFFSET, GAMMA_MAX, GAMMA_MIN, ScheduleKind
 from palette_desktop.model.config import UNetConfig
+from palette_desktop.model.data import DamagedBatches, ExampleBatch, Photos, Steps, load_photos
+from palette_desktop.model.torch_conditions import TASK_CODES, build_conditions
 from palette_desktop.model.unet import PaletteUNet
 
 SCHEDULE = ScheduleKind.COSINE
@@ -39,7 +43,7 @@ SCHEDULE = ScheduleKind.COSINE
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: tuple[str, ...]
+    data: tuple[str, ...]  # folders of photos or packs (tar)
     out: str
     steps: int = 10_000
     batch: int = 16  # per GPU / process
@@ -54,6 +58,7 @@ class TrainConfig:
     max_zoom_out: float = 2.0
     unet: UNetConfig = field(default_factory=UNetConfig)
     compile: bool = True  # CUDA only
+    minutes: float = 0.0  # when > 0: train for this wall-clock time, the schedule following the clock
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -68,53 +73,6 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-def list_photos(folders: tuple[str, ...]) -> list[Path]:
-    files = [p for folder in folders for p in sorted(Path(folder).rglob("*")) if p.suffix.lower() in READ_SUFFIXES]
-    if not files:
-        raise FileNotFoundError(f"no photos in {', '.join(folders)}")
-    return files
-
-
-class DamagedPhotos(Dataset):
-    """Example number n: a photo, a task, a crop and damage drawn from rng(seed, n)."""
-
-    def __init__(self, files: list[Path], size: int, seed: int, max_zoom_out: float) -> None:
-        self.files, self.size, self.seed, self.max_zoom_out = files, size, seed, max_zoom_out
-
-    def __len__(self) -> int:
-        return 2**62
-
-    def __getitem__(self, n: int):
-        rng = np.random.default_rng([self.seed, n])
-        path = self.files[rng.integers(len(self.files))]
-        data = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        image = cv2.cvtColor(data, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-        grayscale = bool(np.abs(image[..., 0] - image[..., 2]).max() < 2 / 255)
-        example = make_example(random_crop(image, self.size, rng, self.max_zoom_out), sample_task(rng, grayscale), rng)
-
-        def chw(a: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))
-
-        return (chw(example.condition * 2 - 1), chw(example.target * 2 - 1),
-                torch.from_numpy(example.generate[None].copy()))
-
-
-class SampleNumbers(Sampler):
-    """Sample numbers from ``start`` on, this process's share of every global batch."""
-
-    def __init__(self, start: int, rank: int = 0, world: int = 1) -> None:
-        self.start, self.rank, self.world = start, rank, world
-
-    def __iter__(self):
-        n = self.start + self.rank
-        while True:
-            yield n
-            n += self.world
-
-    def __len__(self) -> int:
-        return 2**62
-
-
 def _worker_init(_: int) -> None:
     # Without this each loader worker runs as many threads as there are cores and they
     # fight the training process for them (a first probe ran 3x slower).
@@ -122,27 +80,59 @@ def _worker_init(_: int) -> None:
     torch.set_num_threads(1)
 
 
-def learning_rate(config: TrainConfig, step: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth."""
+def learning_rate(config: TrainConfig, step: int, progress: float) -> float:
+    """Linear warm-up over steps, then cosine decay to a tenth over ``progress`` (0 → 1)."""
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
-    progress = min(1.0, (step - config.warmup) / max(1, config.steps - config.warmup))
-    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def training_loss(model: torch.nn.Module, cond: torch.Tensor, target: torch.Tensor, generate: torch.Tensor,
-                  noise_gen: torch.Generator) -> torch.Tensor:
-    """L1 between predicted and true x0, over generated pixels; known pixels given clean."""
+def schedule_gamma(t: torch.Tensor) -> torch.Tensor:
+    """γ(t) of ``SCHEDULE`` computed where ``t`` lives (no trip to the host); see diffusion.schedules."""
+    f = torch.cos((t.double() + COSINE_OFFSET) / (1 + COSINE_OFFSET) * math.pi / 2) ** 2
+    return (f / math.cos(COSINE_OFFSET / (1 + COSINE_OFFSET) * math.pi / 2) ** 2).clamp(GAMMA_MIN, GAMMA_MAX).float()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch ready for the network, in [-1, 1]: condition, clean target, generate mask, task codes."""
+
+    condition: torch.Tensor
+    target: torch.Tensor
+    generate: torch.Tensor
+    task: torch.Tensor
+
+    @classmethod
+    def from_examples(cls, examples: ExampleBatch, channels_last: bool = False) -> Batch:
+        """The condition built on the examples' device, in float32 (as the application builds it)."""
+        source = examples.source.float() / 255.0
+        condition = build_conditions(source, examples.generate, examples.task) * 2 - 1
+        target = examples.target.float() / 127.5 - 1
+        if channels_last:
+            condition, target = (x.contiguous(memory_format=torch.channels_last) for x in (condition, target))
+        return cls(condition, target, examples.generate.float(), examples.task)
+
+
+def training_loss(model: torch.nn.Module, batch: Batch, noise_gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """L1 between predicted and true x0 over generated pixels (known pixels given clean).
+
+    Returns the loss and, per task code, (sum of errors, pixels) for logging.
+    """
+    target, generate = batch.target, batch.generate
     b = target.shape[0]
-    t = torch.rand(b, generator=noise_gen, device=target.device)
-    g = torch.from_numpy(gamma(SCHEDULE, t.double().cpu().numpy())).float().to(target.device)
+    g = schedule_gamma(torch.rand(b, generator=noise_gen, device=target.device))
     eps = torch.randn(target.shape, generator=noise_gen, device=target.device)
     gb = g[:, None, None, None]
-    noisy = gb.sqrt() * target + (1 - gb).sqrt() * eps
-    noisy = torch.where(generate > 0, noisy, target)
-    pred = model(noisy, g, cond).float()
+    noisy = torch.where(generate > 0, gb.sqrt() * target + (1 - gb).sqrt() * eps, target)
+    pred = model(noisy, g, batch.condition).float()
     weight = generate.expand_as(target)
-    return ((pred - target).abs() * weight).sum() / weight.sum().clamp_min(1.0)
+    per_example = ((pred - target).abs() * weight).sum((1, 2, 3))
+    pixels = weight.sum((1, 2, 3))
+    loss = per_example.sum() / pixels.sum().clamp_min(1.0)
+    by_task = torch.zeros(2, len(TASK_CODES), device=target.device)
+    by_task[0].index_add_(0, batch.task, per_example.detach())
+    by_task[1].index_add_(0, batch.task, pixels)
+    return loss, by_task
 
 
 @dataclass
@@ -159,7 +149,9 @@ def new_state(config: TrainConfig, init_weights: Path | None = None) -> TrainSta
     model = PaletteUNet(config.unet)
     if init_weights is not None:
         model.load_state_dict(_read_weights(init_weights))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
+    # one fused kernel per step on the GPU; the flag travels with the optimizer's state
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0,
+                                  fused=True if torch.cuda.is_available() else None)
     return TrainState(model, copy.deepcopy(model).requires_grad_(False), optimizer)
 
 
@@ -189,6 +181,15 @@ def load_checkpoint(path: Path) -> tuple[TrainState, TrainConfig]:
     return state, config
 
 
+def load_ema(path: Path) -> tuple[PaletteUNet, TrainConfig, int, float]:
+    """The EMA network, config, step and seconds of a checkpoint or of a round's ema.pt."""
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    config = TrainConfig.from_dict(data["config"])
+    model = PaletteUNet(config.unet)
+    model.load_state_dict({k: v.float() for k, v in data["ema"].items()})
+    return model, config, data["step"], data["seconds"]
+
+
 def _noise_generator(seed: int, step: int, rank: int, device: torch.device) -> torch.Generator:
     gen = torch.Generator(device=device)
     gen.manual_seed((seed * 1_000_003 + step) * 64 + rank)
@@ -198,12 +199,60 @@ def _noise_generator(seed: int, step: int, rank: int, device: torch.device) -> t
 @torch.no_grad()
 def _update_ema(ema: PaletteUNet, model: torch.nn.Module, decay: float, step: int) -> None:
     decay = min(decay, (1 + step) / (10 + step))  # follow closely while the weights move fast
-    for e, p in zip(ema.parameters(), model.parameters()):
-        e.lerp_(p.detach().float(), 1 - decay)
+    torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in model.parameters()], 1 - decay)
 
 
-def train(config: TrainConfig, state: TrainState | None = None, *, log=print, until_step: int | None = None) -> TrainState:
-    """Train from ``state`` (or scratch) to ``config.steps`` (or ``until_step``); returns the state."""
+class _Prefetcher:
+    """Batches from the loader, each copied to the GPU on a side stream while the previous step runs."""
+
+    def __init__(self, batches: Iterator[ExampleBatch], device: torch.device) -> None:
+        self.batches, self.device = batches, device
+        self.stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+        self.next = self._fetch()
+
+    def _fetch(self) -> ExampleBatch:
+        examples = next(self.batches)
+        if self.stream is None:
+            return examples.to(self.device)
+        with torch.cuda.stream(self.stream):
+            return examples.to(self.device, non_blocking=True)
+
+    def __next__(self) -> ExampleBatch:
+        if self.stream is not None:
+            torch.cuda.current_stream(self.device).wait_stream(self.stream)
+            for t in (self.next.target, self.next.source, self.next.generate, self.next.task):
+                t.record_stream(torch.cuda.current_stream(self.device))
+        current, self.next = self.next, self._fetch()
+        return current
+
+
+def example_batches(config: TrainConfig, photos: Photos, start_step: int = 0, rank: int = 0, world: int = 1,
+                    cuda: bool = False) -> Iterator[ExampleBatch]:
+    """Batches of damaged examples from step ``start_step`` on, made by ``config.workers`` processes."""
+    dataset = DamagedBatches(photos, config.size, config.batch, config.seed, config.max_zoom_out, rank, world)
+    workers = config.workers
+    context = "fork" if workers > 0 and sys.platform == "linux" else None  # the photos are shared, not copied
+    loader = DataLoader(dataset, batch_size=None, sampler=Steps(start_step), num_workers=workers,
+                        worker_init_fn=_worker_init, pin_memory=cuda, persistent_workers=workers > 0,
+                        prefetch_factor=4 if workers > 0 else None, multiprocessing_context=context)
+    # OpenCV's thread pool does not survive a fork: a worker forked while it runs hangs
+    # in its first OpenCV call. Stop the pool while the workers are forked.
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return iter(loader)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def train(config: TrainConfig, state: TrainState | None = None, *, log: Callable[[str], None] = print,
+          until_step: int | None = None, photos: Photos | None = None,
+          after_log: Callable[[TrainState], None] | None = None) -> TrainState:
+    """Train from ``state`` (or scratch) to ``config.steps`` (or ``until_step``, or ``config.minutes``).
+
+    ``log`` gets a JSON line every ``config.log_every`` steps; ``after_log`` (rank 0) is
+    called with the state then, e.g. to save weights every minute.
+    """
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     cuda = torch.cuda.is_available()
     device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if cuda else torch.device("cpu")
@@ -229,46 +278,78 @@ def train(config: TrainConfig, state: TrainState | None = None, *, log=print, un
     net: torch.nn.Module = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
+    eager = net
     if cuda and config.compile:
         net = torch.compile(net)
-    dataset = DamagedPhotos(list_photos(config.data), config.size, config.seed, config.max_zoom_out)
-    loader = DataLoader(dataset, batch_size=config.batch, sampler=SampleNumbers(state.step * config.batch * world, rank, world),
-                        num_workers=config.workers, worker_init_fn=_worker_init, pin_memory=cuda,
-                        persistent_workers=config.workers > 0, prefetch_factor=4 if config.workers > 0 else None)
-    last = until_step if until_step is not None else config.steps
+    photos = photos or load_photos(config.data, min_side=config.size // 2)
+    batches = _Prefetcher(example_batches(config, photos, state.step, rank, world, cuda), device)
+    last = until_step if until_step is not None else (2**62 if config.minutes > 0 else config.steps)
+    by_task = torch.zeros(2, len(TASK_CODES), device=device)
     running = torch.zeros((), device=device)
-    window_start, window_steps = time.perf_counter(), 0
+    started = window_start = time.perf_counter()
+    window_steps, first_step = 0, True
     model.train()
-    batches = iter(loader)
     while state.step < last:
-        cond, target, generate = (x.to(device, non_blocking=True) for x in next(batches))
-        if cuda:
-            cond, target = cond.contiguous(memory_format=torch.channels_last), target.contiguous(memory_format=torch.channels_last)
+        elapsed = time.perf_counter() - started
+        if config.minutes > 0 and elapsed >= config.minutes * 60:
+            break
+        progress = elapsed / (config.minutes * 60) if config.minutes > 0 else state.step / max(1, config.steps)
+        batch = Batch.from_examples(next(batches), channels_last=cuda)
         for group in state.optimizer.param_groups:
-            group["lr"] = learning_rate(config, state.step)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            loss = training_loss(net, cond, target, generate, _noise_generator(config.seed, state.step, rank, device))
-        state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        state.optimizer.step()
-        _update_ema(state.ema, model, config.ema, state.step)
+            group["lr"] = learning_rate(config, state.step, progress)
+        try:
+            loss, task_sums = train_step(net, model, state, batch, config, rank, device, cuda)
+        except Exception as exc:  # torch.compile failing on this torch or GPU: train all the same
+            if net is eager or not first_step:
+                raise
+            print(f"torch.compile failed, training eagerly: {str(exc).splitlines()[0][:160]}", file=sys.stderr)
+            net = eager
+            loss, task_sums = train_step(net, model, state, batch, config, rank, device, cuda)
+        first_step = False
         running += loss.detach()
+        by_task += task_sums
         state.step += 1
         window_steps += 1
         if state.step % config.log_every == 0 or state.step == last:
-            elapsed = time.perf_counter() - window_start
-            state.seconds += elapsed
-            if rank == 0:
-                rate = window_steps * config.batch * world / elapsed
-                log(json.dumps({"step": state.step, "loss": round(float(running) / window_steps, 5),
-                                "samples_per_s": round(rate, 1), "lr": round(learning_rate(config, state.step), 7),
-                                "samples_seen": state.step * config.batch * world, "seconds": round(state.seconds, 1)}))
+            state.seconds += time.perf_counter() - window_start
+            _log_window(log, state, config, world, running, by_task, window_steps, time.perf_counter() - window_start, rank)
             running.zero_()
+            by_task.zero_()
             window_start, window_steps = time.perf_counter(), 0
+            if rank == 0 and after_log is not None:
+                after_log(state)
         if rank == 0 and (state.step % config.checkpoint_every == 0 or state.step == last):
             save_checkpoint(_on_cpu(state), config, out / "checkpoint.pt")
+    if window_steps:
+        state.seconds += time.perf_counter() - window_start
+        _log_window(log, state, config, world, running, by_task, window_steps, time.perf_counter() - window_start, rank)
     return state
+
+
+def train_step(net: torch.nn.Module, model: torch.nn.Module, state: TrainState, batch: Batch, config: TrainConfig,
+          rank: int, device: torch.device, cuda: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step and EMA update; returns the loss and per-task sums, left on the device."""
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+        loss, task_sums = training_loss(net, batch, _noise_generator(config.seed, state.step, rank, device))
+    state.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
+    state.optimizer.step()
+    _update_ema(state.ema, model, config.ema, state.step)
+    return loss, task_sums
+
+
+def _log_window(log: Callable[[str], None], state: TrainState, config: TrainConfig, world: int, running: torch.Tensor,
+                by_task: torch.Tensor, steps: int, seconds: float, rank: int) -> None:
+    """One JSON line: the only place the loop waits for the GPU."""
+    if rank != 0:
+        return
+    sums = by_task.tolist()
+    losses = {task.value: round(sums[0][code] / sums[1][code], 5) for task, code in TASK_CODES.items() if sums[1][code] > 0}
+    log(json.dumps({"step": state.step, "loss": round(float(running) / steps, 5), "loss_by_task": losses,
+                    "samples_per_s": round(steps * config.batch * world / max(seconds, 1e-9), 1),
+                    "lr": round(state.optimizer.param_groups[0]["lr"], 7),
+                    "samples_seen": state.step * config.batch * world, "seconds": round(state.seconds, 1)}))
 
 
 def _on_cpu(state: TrainState) -> TrainState:
