@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QGraphics
 
 from palette_desktop.app.gestures import Gesture
 from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB, mask_overlay, to_qimage, to_uint8
-from palette_desktop.app.tools import Tool
+from palette_desktop.app.tools import Tool, margin_range
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.masks import Box
-from palette_desktop.tasks.extend import MAX_GROWTH, Margins
+from palette_desktop.tasks.extend import Margins
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 SHARP_ZOOM = 2.0  # from here on, pixels are drawn as squares
@@ -172,7 +172,8 @@ class Canvas(QGraphicsView):
     """Shows the document; turns mouse gestures into strokes and margins."""
 
     strokeFinished = Signal(list, float, bool)  # points (x, y) in image pixels, radius, erase
-    marginsChanged = Signal(object)  # Margins
+    marginsChanged = Signal(object)  # Margins, live while an edge is dragged
+    marginsCommitted = Signal(object)  # Margins, when the edge is let go
     zoomChanged = Signal(float)
     splitChanged = Signal(float)
 
@@ -499,6 +500,8 @@ class Canvas(QGraphicsView):
             gesture, self._gesture = self._gesture, None
             gesture.release(event.position())
         elif self._drag_edges:
+            if self._drag_edges != {"split"}:
+                self.marginsCommitted.emit(self.margins)
             self._drag_edges = frozenset()
         self._update_cursor(hover=event.position())
         event.accept()
@@ -534,15 +537,15 @@ class Canvas(QGraphicsView):
         w, h = self._size
         m = self.margins
         left, top, right, bottom = m.left, m.top, m.right, m.bottom
-        cap_w, cap_h = int(MAX_GROWTH * w), int(MAX_GROWTH * h)
+        (cut_w, grow_w), (cut_h, grow_h) = margin_range(w), margin_range(h)  # inward crops, outward grows
         if "left" in self._drag_edges:
-            left = min(cap_w, max(0, round(-p.x())))
+            left = min(grow_w, max(cut_w, round(-p.x())))
         if "right" in self._drag_edges:
-            right = min(cap_w, max(0, round(p.x() - w)))
+            right = min(grow_w, max(cut_w, round(p.x() - w)))
         if "top" in self._drag_edges:
-            top = min(cap_h, max(0, round(-p.y())))
+            top = min(grow_h, max(cut_h, round(-p.y())))
         if "bottom" in self._drag_edges:
-            bottom = min(cap_h, max(0, round(p.y() - h)))
+            bottom = min(grow_h, max(cut_h, round(p.y() - h)))
         new = Margins(left, top, right, bottom)
         if new != self.margins:
             self.set_margins(new)
@@ -658,13 +661,14 @@ class Canvas(QGraphicsView):
         inner = self.mapFromScene(self.image_rect()).boundingRect().toRectF()
         outer = self.mapFromScene(self.outer_rect()).boundingRect().toRectF()
         if outer != inner:
-            area = QPainterPath()
-            area.addRect(outer)
-            hole = QPainterPath()
-            hole.addRect(inner)
-            area = area.subtracted(hole)
-            painter.fillPath(area, QColor(120, 150, 200, 70))
-            painter.fillPath(area, QBrush(QColor(200, 215, 240, 90), Qt.BrushStyle.BDiagPattern))
+            grown, photo = QPainterPath(), QPainterPath()
+            grown.addRect(outer)
+            photo.addRect(inner)
+            cut = photo.subtracted(grown)  # inward: cut off, shown dimmed
+            grown = grown.subtracted(photo)  # outward: the new canvas the model fills
+            painter.fillPath(grown, QColor(120, 150, 200, 70))
+            painter.fillPath(grown, QBrush(QColor(200, 215, 240, 90), Qt.BrushStyle.BDiagPattern))
+            painter.fillPath(cut, QColor(0, 0, 0, 150))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor(255, 255, 255, 120), 1))
         painter.drawRect(inner)

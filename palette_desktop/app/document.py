@@ -18,6 +18,7 @@ import numpy as np
 
 from palette_desktop.core.imageio import Photo, load_image
 from palette_desktop.core.masks import Box, bounding_box, draw_stroke
+from palette_desktop.tasks.extend import Margins
 
 _NO_PIXELS = np.zeros((0, 0, 3), np.float32)
 
@@ -30,6 +31,7 @@ class Document:
     mask: np.ndarray = field(default=None)  # HxW float32, 1 = repaint
     original: Photo = field(default=None)  # as opened, for compare
     origin: tuple[int, int] = (0, 0)  # top-left of the original in the current canvas
+    margins: Margins = field(default_factory=Margins)  # the crop-extend frame: + grows, - cuts
 
     def __post_init__(self) -> None:
         if self.mask is None:
@@ -136,6 +138,11 @@ class Change:
 
     resizes = False
     touches_photo = False
+    touches_mask = True
+
+    def merge(self, newer: Change) -> bool:
+        """Take ``newer`` (just done) into this step, so both undo as one; False when they stay two."""
+        return False
 
 
 class MaskChange(Change):
@@ -222,6 +229,31 @@ class PhotoChange(Change):
 
     def undo(self, doc: Document) -> None:
         self._set(doc, False)
+
+
+class MarginsChange(Change):
+    """The crop-extend frame moved: dragged, typed, a preset. Typing into one side is one step."""
+
+    touches_mask = False
+
+    def __init__(self, before: Margins, after: Margins, label: str, typed_side: str | None = None) -> None:
+        self.before, self.after, self.label, self.typed_side = before, after, label, typed_side
+
+    @property
+    def nbytes(self) -> int:
+        return 0
+
+    def merge(self, newer: Change) -> bool:
+        if not isinstance(newer, MarginsChange) or self.typed_side is None or newer.typed_side != self.typed_side:
+            return False
+        self.after, self.label = newer.after, newer.label
+        return True
+
+    def redo(self, doc: Document) -> None:
+        doc.margins = self.after
+
+    def undo(self, doc: Document) -> None:
+        doc.margins = self.before
 
 
 def stroke_change(mask: np.ndarray, points: list[tuple[float, float]], radius: float,

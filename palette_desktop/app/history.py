@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from palette_desktop.app.document import Change, Document
 
 DEFAULT_CAP_MB = 2048
+MERGE_ID = 1  # every step may merge with the one before; Change.merge decides
 
 
 class ChangeCommand(QUndoCommand):
@@ -34,6 +35,15 @@ class ChangeCommand(QUndoCommand):
             return
         self.change.undo(self.history.document)
         self.history.changed.emit(self.change)
+
+    def id(self) -> int:
+        return MERGE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if self.history.replaying or not isinstance(other, ChangeCommand) or not self.change.merge(other.change):
+            return False
+        self.setText(self.change.label)
+        return True
 
 
 class History(QObject):
@@ -67,8 +77,11 @@ class History(QObject):
         """Do ``change`` and make it the newest undo step."""
         if change is None or self.document is None:
             return
-        self._changes = self._changes[:self.stack.index()] + [change]
+        kept = self._changes[:self.stack.index()]
+        self._changes = kept + [change]  # before the push: its signals read the list
         self.stack.push(ChangeCommand(self, change))
+        if self.stack.count() == len(kept):  # taken into the step before (Change.merge)
+            self._changes = kept
         self._enforce_cap()
 
     def photo_modified(self) -> bool:

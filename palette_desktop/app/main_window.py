@@ -20,6 +20,7 @@ from palette_desktop.app.candidates import CandidatePicker
 from palette_desktop.app.canvas import Canvas
 from palette_desktop.app.dialogs import AboutDialog, PreferencesDialog, ShortcutsDialog
 from palette_desktop.app.document import Document, PhotoChange, mask_change, stroke_change
+from palette_desktop.app.extend_frame import ExtendFrame
 from palette_desktop.app.file_drop import FileDrop
 from palette_desktop.app.history import History
 from palette_desktop.app.key_routing import KeyRouter
@@ -37,7 +38,6 @@ from palette_desktop.core.masks import feather
 from palette_desktop.engine.loader import Backend, LoadedModel, bundled_models_dir, default_model_dir, find_models
 from palette_desktop.engine.manifest import read_manifest
 from palette_desktop.resources import resource
-from palette_desktop.tasks.extend import Margins
 from palette_desktop.tasks.run import TaskRequest
 
 APP_TITLE = "Palette Desktop"
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.transform_tools = TransformTools(self)  # crop, straighten, quarter turns
         self.mask_tools = MaskTools(self)  # rectangle and lasso masks, the mask's look, mask files
         self._make_panels()
+        self.extend_frame = ExtendFrame(self.history, self.canvas, self.extend_panel)  # undoable, + grows, - crops
         self._make_menus()
         self._make_toolbar()
         self._make_statusbar()
@@ -326,9 +327,7 @@ class MainWindow(QMainWindow):
         e.failed.connect(self._on_failed)
         e.cancelled.connect(self._on_cancelled)
         c.strokeFinished.connect(self._on_stroke)
-        c.marginsChanged.connect(self.extend_panel.set_margins)
         c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"Zoom {z * 100:.0f} %"))
-        self.extend_panel.marginsChanged.connect(c.set_margins)
         self.brush_panel.changed.connect(self._brush_changed)
 
     # == document =====================================================================
@@ -375,8 +374,6 @@ class MainWindow(QMainWindow):
         self.canvas.set_photo(doc.photo if doc else None, reset_view=True)
         self.canvas.set_original(doc.original if doc else None, doc.origin if doc else (0, 0))
         self.canvas.set_mask(doc.mask if doc else None)
-        self.extend_panel.set_photo_size(doc.size if doc else (0, 0))
-        self.extend_panel.set_margins(Margins(), emit=True)
         self.actions["compare"].setChecked(False)
         self.set_compare(False)
         self._update_document_labels()
@@ -393,12 +390,10 @@ class MainWindow(QMainWindow):
             self.canvas.set_origin(doc.origin)
             if change.resizes:
                 self.canvas.set_mask(doc.mask)
-                self.extend_panel.set_photo_size(doc.size)
-                self.extend_panel.set_margins(Margins(), emit=True)
             else:
                 self.canvas.refresh_mask(doc.mask, change.region)
             self._update_document_labels()
-        else:
+        elif change.touches_mask:
             self.canvas.refresh_mask(doc.mask, change.region)
         self._update_actions()
 
@@ -540,7 +535,10 @@ class MainWindow(QMainWindow):
             radius = self.brush_panel.feather.value()
             request = TaskRequest(task, options, mask=feather(doc.mask, radius) if radius else doc.mask)
         elif task is Task.EXTEND:
-            m = self.extend_panel.margins()
+            m = self.extend_frame.cut()  # the inward sides are cropped at once, no model
+            if m.is_empty():
+                self.statusBar().showMessage("No new canvas to fill: drag the frame's edges outward to grow it", 5000)
+                return None
             request = TaskRequest(task, options, margins=m)
             label = f"Extend {m.left}·{m.top}·{m.right}·{m.bottom} px · seed {options.seed}"
         job = self.engine.run_task(doc.photo, request, label)

@@ -23,6 +23,7 @@ MAX_BRUSH = 500
 MAX_FEATHER = 100
 ASPECTS = ((4, 5), (1, 1), (3, 2), (16, 9))
 MAX_SEED = 2**31 - 1
+MIN_KEPT = 16  # px of the photo a crop-extend frame always keeps in each direction
 
 
 class Tool(Enum):
@@ -31,6 +32,15 @@ class Tool(Enum):
     EXTEND = "extend"
     CROP = "crop"  # the crop and straighten tools live in transform_tools.py
     STRAIGHTEN = "straighten"
+
+
+def margin_range(side: int) -> tuple[int, int]:
+    """The most a frame edge may move inward (negative: a crop) and outward (a grow) for a side this long.
+
+    Inward, each edge takes at most half of what is left above MIN_KEPT pixels, so the two
+    together never cut the photo away.
+    """
+    return -max(0, (side - MIN_KEPT) // 2), int(MAX_GROWTH * side)
 
 
 def action_button(action: QAction, text: str | None = None, primary: bool = False) -> QToolButton:
@@ -120,8 +130,9 @@ class ExtendPanel(QGroupBox):
         self._size = (0, 0)
         self.spins: dict[str, QSpinBox] = {}
         grid = QGridLayout()
-        for side, (row, col), tip in (("top", (0, 1), "Pixels to add above"), ("left", (1, 0), "Pixels to add left"),
-                                      ("right", (1, 2), "Pixels to add right"), ("bottom", (2, 1), "Pixels to add below")):
+        for side, (row, col), tip in (("top", (0, 1), "above"), ("left", (1, 0), "left"), ("right", (1, 2), "right"),
+                                      ("bottom", (2, 1), "below")):
+            tip = f"Pixels to add {tip} (negative: pixels to cut off)"
             spin = QSpinBox()
             spin.setRange(0, 100000)
             spin.setSuffix(" px")
@@ -156,7 +167,7 @@ class ExtendPanel(QGroupBox):
         row.addStretch(1)
         row.addWidget(reset)
         layout = QVBoxLayout(self)
-        hint = QLabel("Drag the dashed frame's edges or corners outward, or type margins.")
+        hint = QLabel("Drag the dashed frame's edges outward to grow the canvas, inward to crop, or type margins.")
         hint.setWordWrap(True)
         hint.setObjectName("hint")
         layout.addWidget(hint)
@@ -171,7 +182,7 @@ class ExtendPanel(QGroupBox):
         w, h = size
         for side, spin in self.spins.items():
             spin.blockSignals(True)
-            spin.setMaximum(int(MAX_GROWTH * (w if side in ("left", "right") else h)))
+            spin.setRange(*margin_range(w if side in ("left", "right") else h))
             spin.blockSignals(False)
         self._update_label()
 

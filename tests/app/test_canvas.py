@@ -88,9 +88,11 @@ def test_extend_margins_from_the_spinboxes_the_handles_and_the_presets(window, q
     assert (canvas.margins.left, canvas.margins.bottom) == (30, 10)
     assert panel.margins() == canvas.margins
 
-    # dragging inward past the photo stops at 0: extend only grows
-    drag(qtbot, canvas, [(199.5, 60), (100, 60)])
-    assert canvas.margins.right == 0
+    # dragging inward past the photo's edge crops it, up to half of what is above 16 px
+    drag(qtbot, canvas, [(199.5, 60), (99.5, 60)])
+    assert canvas.margins.right == -60
+    drag(qtbot, canvas, [(99.5, 60), (2, 60)])
+    assert canvas.margins.right == -(160 - 16) // 2
 
     panel.aspect_buttons[1].click()  # 1:1
     assert canvas.margins == margins_for_aspect(160, 120, 1, 1) == Margins(0, 20, 0, 20)

@@ -111,3 +111,49 @@ def test_batch_progress_reads_as_photos_percent_and_time_left(make_window, qtbot
     assert percents == sorted(percents)
     assert dialog.progress.text().startswith("2 of 2 photos · 100 %")
     dialog.close()
+
+
+def test_the_extend_frame_also_crops_and_each_change_is_an_undo_step(window, qtbot):
+    import numpy as np
+
+    from palette_desktop.core.conditions import Task
+    from palette_desktop.tasks.extend import Margins
+
+    window.set_tool(Tool.EXTEND)
+    canvas, panel, stack = window.canvas, window.extend_panel, window.history.stack
+    original = window.document.photo.pixels.copy()
+    drag(qtbot, canvas, [(-0.5, 60), (15, 60), (29.5, 60)])  # the left edge dragged 30 px inward
+    assert canvas.margins.left == -30 and panel.spins["left"].value() == -30
+    drag(qtbot, canvas, [(159.5, 60), (170, 60), (179.5, 60)])  # the right edge 20 px outward
+    assert canvas.margins == Margins(-30, 0, 20, 0)
+    assert stack.count() == 2  # one step per drag, not per mouse move
+    panel.spins["top"].setValue(4)
+    panel.spins["top"].setValue(8)  # typing "8" after "4": one step
+    assert stack.count() == 3 and canvas.margins.top == 8
+    window.actions["undo"].trigger()
+    assert canvas.margins == Margins(-30, 0, 20, 0) and panel.margins() == canvas.margins
+    window.actions["undo"].trigger()
+    assert canvas.margins == Margins(-30, 0, 0, 0) and panel.spins["right"].value() == 0
+    window.actions["redo"].trigger()
+    assert canvas.margins == Margins(-30, 0, 20, 0)
+    assert not window.isWindowModified()  # a frame is not a change to the photo
+
+    with qtbot.waitSignal(window.engine.finished, timeout=30000):
+        window.run_task(Task.EXTEND)  # the cut is made at once; the model fills the new right side
+    doc = window.document
+    assert doc.photo.size == (150, 120)
+    assert np.array_equal(doc.photo.pixels[:, :130], original[:, 30:])
+    assert canvas.margins == Margins() and panel.margins() == Margins()
+    window.actions["undo"].trigger()  # the extend
+    window.actions["undo"].trigger()  # the crop
+    assert doc.photo.size == (160, 120) and np.array_equal(doc.photo.pixels, original)
+
+
+def test_a_frame_that_only_crops_needs_no_model_run(window, qtbot):
+    from palette_desktop.core.conditions import Task
+
+    window.set_tool(Tool.EXTEND)
+    window.extend_panel.spins["bottom"].setValue(-20)
+    assert window.run_task(Task.EXTEND) is None and not window.engine.busy
+    assert window.document.photo.size == (160, 100)
+    assert window.history.stack.text(window.history.stack.count() - 1).startswith("Crop")
