@@ -39,6 +39,10 @@ from palette_desktop.model.torch_conditions import TASK_CODES, build_conditions
 from palette_desktop.model.unet import PaletteUNet
 
 SCHEDULE = ScheduleKind.COSINE
+# Examples trained at pure noise (t = 1), besides t drawn uniformly: the sampler's first
+# step is there, and for JPEG damage and thin scratches the app takes that first estimate
+# of the clean image as the result (one network evaluation).
+PURE_NOISE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,9 @@ def training_loss(model: torch.nn.Module, batch: Batch, noise_gen: torch.Generat
     """
     target, generate = batch.target, batch.generate
     b = target.shape[0]
-    g = schedule_gamma(torch.rand(b, generator=noise_gen, device=target.device))
+    t = torch.rand(b, generator=noise_gen, device=target.device)
+    pure = torch.rand(b, generator=noise_gen, device=target.device) < PURE_NOISE_SHARE
+    g = schedule_gamma(torch.where(pure, torch.ones_like(t), t))
     eps = torch.randn(target.shape, generator=noise_gen, device=target.device)
     gb = g[:, None, None, None]
     noisy = torch.where(generate > 0, gb.sqrt() * target + (1 - gb).sqrt() * eps, target)
