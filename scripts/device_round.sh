@@ -7,7 +7,8 @@
 # PACK is packs/pack-N.tar (python scripts/make_packs.py; carry it). Runs from the checkout
 # with the machine's own python3 (torch, numpy, OpenCV, Pillow: nothing else needed).
 # Writes to $OUT: log.jsonl, ema.pt (fp16 EMA weights, every minute and at the end),
-# throughput.txt, cuda_inference.md, round.txt (everything printed).
+# throughput.txt, cuda_inference.md, round.txt (everything printed). ROUND_ARGS passes options
+# to palette_desktop.model.round (e.g. "--lr 5e-4 --batch 512").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:?usage: device_round.sh smoke|MINUTES PACK}
@@ -23,7 +24,7 @@ if [ "$MODE" = smoke ]; then
     "$PY" benchmarks/train_throughput.py --data "$PACK" --seconds 8 2>&1 | tee "$OUT/throughput.txt"
     exit "${PIPESTATUS[0]}"
 fi
-"$PY" -m palette_desktop.model.round "$PACK" --minutes "$MODE" --out "$OUT" 2>&1 | tee "$OUT/round.txt"
+"$PY" -m palette_desktop.model.round "$PACK" --minutes "$MODE" --out "$OUT" ${ROUND_ARGS:-} 2>&1 | tee "$OUT/round.txt"
 status=${PIPESTATUS[0]}
 "$PY" benchmarks/cuda_inference.py 2>&1 | tee "$OUT/cuda_inference.md"
 exit "$status"
