@@ -103,7 +103,7 @@ def _task_arguments(p: argparse.ArgumentParser) -> None:
                    help="extend: grow to this aspect ratio instead, e.g. 4:5")
     p.add_argument("--steps", type=cli_options.steps,
                    help="quality, 1-1000 (6 draft, 12 balanced, 30 best; default: the model's); each job runs "
-                        "the model's share of them: 2/3 to generate, 1/10 to restore JPEG or thin scratches")
+                        "the model's share of them: 1/2 to generate, 1/10 to restore JPEG or thin scratches")
     p.add_argument("--seed", type=cli_options.seed, default=0, help="0 to 4294967295")
     p.add_argument("--candidates", type=cli_options.candidates, default=1,
                    help="1-4; more than one writes NAME-1, NAME-2, ...")

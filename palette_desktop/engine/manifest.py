@@ -13,7 +13,7 @@ from palette_desktop.diffusion.schedules import ScheduleKind
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
-DEFAULT_STEP_SHARES = {"generate": 2 / 3, "restore": 1 / 10}
+DEFAULT_STEP_SHARES = {"generate": 1 / 2, "restore": 1 / 10}
 
 
 @dataclass(frozen=True)
