@@ -20,7 +20,7 @@ from PySide6.QtGui import (QBrush, QColor, QColorSpace, QFont, QImage, QKeyEvent
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QGraphicsItem, QGraphicsScene, QGraphicsView,
                                QLineEdit, QStyleOptionGraphicsItem, QTextEdit)
 
-from palette_desktop.app.gestures import Gesture
+from palette_desktop.app.gestures import Gesture, edges_near
 from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB, mask_overlay, to_qimage, to_uint8
 from palette_desktop.app.tools import Tool, margin_range
 from palette_desktop.core.imageio import Photo
@@ -30,7 +30,6 @@ from palette_desktop.tasks.extend import Margins
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 SHARP_ZOOM = 2.0  # from here on, pixels are drawn as squares
 HANDLE = 9  # px on screen
-GRAB = 8  # px on screen: how close to an edge a press grabs it
 BACKGROUND = QColor(38, 38, 40)
 
 
@@ -420,20 +419,7 @@ class Canvas(QGraphicsView):
     def _edges_at(self, pos: QPointF) -> frozenset[str]:
         if self.tool is not Tool.EXTEND or not self.editable or not self.has_photo or self.compare:
             return frozenset()
-        r = self.mapFromScene(self.outer_rect()).boundingRect()
-        x, y = pos.x(), pos.y()
-        if not (r.left() - GRAB <= x <= r.right() + GRAB and r.top() - GRAB <= y <= r.bottom() + GRAB):
-            return frozenset()
-        edges = set()
-        if abs(x - r.left()) <= GRAB:
-            edges.add("left")
-        elif abs(x - r.right()) <= GRAB:
-            edges.add("right")
-        if abs(y - r.top()) <= GRAB:
-            edges.add("top")
-        elif abs(y - r.bottom()) <= GRAB:
-            edges.add("bottom")
-        return frozenset(edges)
+        return edges_near(QRectF(self.mapFromScene(self.outer_rect()).boundingRect()), pos)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)

@@ -12,6 +12,26 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 
+GRAB = 8  # px on screen: how close to a frame's edge a press grabs it
+
+
+def edges_near(rect: QRectF, pos: QPointF) -> frozenset[str]:
+    """The edges of a frame on screen ("left", "top", ...) that a press at ``pos`` grabs: a corner grabs two."""
+    x, y = pos.x(), pos.y()
+    if not (rect.left() - GRAB <= x <= rect.right() + GRAB and rect.top() - GRAB <= y <= rect.bottom() + GRAB):
+        return frozenset()
+    edges = set()
+    if abs(x - rect.left()) <= GRAB:
+        edges.add("left")
+    elif abs(x - rect.right()) <= GRAB:
+        edges.add("right")
+    if abs(y - rect.top()) <= GRAB:
+        edges.add("top")
+    elif abs(y - rect.bottom()) <= GRAB:
+        edges.add("bottom")
+    return frozenset(edges)
+
+
 class Gesture:
     """One tool's handling of left-button drags on the canvas (press, move, release)."""
 

@@ -18,14 +18,13 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from palette_desktop.app.gestures import Gesture, draw_outlined
+from palette_desktop.app.gestures import Gesture, draw_outlined, edges_near
 from palette_desktop.app.geometry_change import GeometryChange
 from palette_desktop.app.tools import Tool, action_button
 from palette_desktop.core.geometry import (Crop, QuarterTurn, Straighten, Transform, box_from_corners, clamp_box,
                                            fit_aspect, level_angle)
 from palette_desktop.core.masks import Box
 
-GRAB = 8  # px on screen: how close to the frame's edge a press grabs it
 HANDLE = 9  # px on screen
 MIN_LINE = 10  # px on screen: a shorter straighten line is taken as a slip
 LEVEL = 0.05  # degrees: a line closer to level than this changes nothing
@@ -79,22 +78,10 @@ class CropGesture(Gesture):
 
     def edges_at(self, pos: QPointF) -> frozenset[str]:
         f = self.frame
-        r = self.view_rect(f.x0, f.y0, f.x1, f.y1)
-        x, y = pos.x(), pos.y()
-        if not (r.left() - GRAB <= x <= r.right() + GRAB and r.top() - GRAB <= y <= r.bottom() + GRAB):
-            return frozenset()
-        edges = set()
-        if abs(x - r.left()) <= GRAB:
-            edges.add("left")
-        elif abs(x - r.right()) <= GRAB:
-            edges.add("right")
-        if abs(y - r.top()) <= GRAB:
-            edges.add("top")
-        elif abs(y - r.bottom()) <= GRAB:
-            edges.add("bottom")
+        edges = edges_near(self.view_rect(f.x0, f.y0, f.x1, f.y1), pos)
         if self.ratio is not None and len(edges) == 1:  # a held ratio is dragged by its corners
             return frozenset()
-        return frozenset(edges)
+        return edges
 
     def _inside(self, pos: QPointF) -> bool:
         f = self.frame
