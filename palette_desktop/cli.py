@@ -13,7 +13,7 @@ from pathlib import Path
 from palette_desktop import __version__, cli_options
 from palette_desktop.core.errors import Cancelled, PaletteError, TaskError
 
-COMMANDS = ("restore", "batch", "train", "export", "eval", "self-test")
+COMMANDS = ("restore", "batch", "mask", "train", "export", "eval", "self-test")
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
 
 
@@ -77,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--overwrite", action="store_true", help="redo outputs that exist (default: skip them)")
     batch.set_defaults(run=_batch)
 
+    mask = sub.add_parser("mask", help="make an inpainting mask from a photo (no model needed)")
+    mask.add_argument("--detect", required=True, choices=["damage"],
+                      help="damage: scratches, cracks, tears and dust, light or dark")
+    mask.add_argument("input", type=Path)
+    mask.add_argument("output", type=Path, help="a PNG the size of the photo, white = damage")
+    mask.set_defaults(run=_mask)
+
     evaluate = sub.add_parser("eval", help="score a model against classical baselines", add_help=False)
     evaluate.add_argument("rest", nargs=argparse.REMAINDER)
     evaluate.set_defaults(run=_eval)
@@ -97,7 +104,9 @@ def _model_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _task_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--task", required=True, choices=["colorize", "inpaint", "extend", "jpeg"])
+    p.add_argument("--task", required=True, choices=["colorize", "inpaint", "extend", "jpeg", "auto"],
+                   help="auto: restore an old photo: detect damage, inpaint it, clean up, colorize if black and white")
+    p.add_argument("--keep-monochrome", action="store_true", help="auto: leave a black-and-white photo uncoloured")
     p.add_argument("--extend", metavar="L,T,R,B", type=cli_options.margins, help="extend: pixels to add on each side")
     p.add_argument("--aspect", metavar="W:H", type=cli_options.aspect,
                    help="extend: grow to this aspect ratio instead, e.g. 4:5")
@@ -132,6 +141,10 @@ def _request(args: argparse.Namespace, model, size: tuple[int, int] | None = Non
                                   candidates=args.candidates, sampler=SamplerKind(args.sampler))
     except ValueError as exc:
         raise TaskError(str(exc)) from None
+    if args.task == "auto":
+        from palette_desktop.tasks.auto import AutoRequest
+
+        return AutoRequest(options, keep_monochrome=args.keep_monochrome)
     task = Task(args.task)
     margins = None
     if task is Task.EXTEND:
@@ -172,6 +185,8 @@ def _restore(args: argparse.Namespace) -> int:
 
     if args.output.suffix.lower() not in WRITE_FORMATS:
         raise TaskError(f"{args.output.name}: unknown output format; use one of {', '.join(sorted(WRITE_FORMATS))}")
+    if args.task == "auto" and args.candidates != 1:
+        raise TaskError("--task auto makes one result; leave out --candidates")
     targets = [args.output] if args.candidates == 1 else [
         args.output.with_name(f"{args.output.stem}-{i}{args.output.suffix}") for i in range(1, args.candidates + 1)]
     for target in targets:  # before the model runs: a bad name must not cost minutes of work
@@ -181,9 +196,9 @@ def _restore(args: argparse.Namespace) -> int:
     photo = load_image(args.input)
     model = _load(args)
     request = _request(args, model, photo.size)
-    if request.task.value == "inpaint":
-        if args.mask is None:
-            raise TaskError("inpaint needs --mask MASK.png (white = replace)")
+    if args.task == "inpaint" and args.mask is None:
+        raise TaskError("inpaint needs --mask MASK.png (white = replace)")
+    if args.mask is not None and args.task in ("inpaint", "auto"):  # auto: this damage instead of detecting it
         request = replace(request, mask=read_mask_file(args.mask, photo.size))
     bar = _Bar(args.input.name)
     try:
@@ -195,6 +210,24 @@ def _restore(args: argparse.Namespace) -> int:
         for note in saved.notes:
             print(f"palette-desktop: {target.name}: {note}", file=sys.stderr)
         print(target)
+    return 0
+
+
+def _mask(args: argparse.Namespace) -> int:
+    from palette_desktop.core.atomic_write import check_output_path, remove_stale_temp_files
+    from palette_desktop.core.damage import detect_damage
+    from palette_desktop.core.imageio import load_image
+    from palette_desktop.core.masks import write_mask_file
+
+    if args.output.suffix.lower() != ".png":
+        raise TaskError(f"{args.output.name}: masks are saved as PNG; end the name with .png")
+    _refuse_the_original(args.input, args.output)
+    check_output_path(args.output)
+    remove_stale_temp_files(args.output.parent)
+    mask = detect_damage(load_image(args.input).pixels)
+    write_mask_file(mask, args.output)
+    print(f"palette-desktop: {100 * mask.mean():.2f} % of the photo marked as damage", file=sys.stderr)
+    print(args.output)
     return 0
 
 

@@ -35,3 +35,25 @@ def colorfulness(rgb: np.ndarray) -> float:
     r, g, b = (rgb[..., i].astype(np.float64) * 255 for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+MONOCHROME_SPREAD = 2.0
+"""Largest RMS spread (CIE a*b* units) of the colours around one tone curve of a monochrome print."""
+
+
+def is_monochrome(rgb: np.ndarray) -> bool:
+    """True for a black-and-white photo, plain gray or toned (sepia, selenium, cyanotype).
+
+    A toned print's colour is a function of its lightness alone: fit a* and b* as a line
+    in L* and measure what is left. A colour photo leaves much more (3 and up even for a
+    dull one); JPEG noise on a toned print stays well under :data:`MONOCHROME_SPREAD`.
+    """
+    h, w = rgb.shape[:2]
+    scale = min(1.0, 256 / max(h, w))
+    small = cv2.resize(np.ascontiguousarray(rgb, dtype=np.float32), (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab).reshape(-1, 3).astype(np.float64)
+    curve = np.column_stack([lab[:, 0] / 100, np.ones(len(lab))])
+    coefficients, *_ = np.linalg.lstsq(curve, lab[:, 1:], rcond=None)
+    left = lab[:, 1:] - curve @ coefficients
+    return float(np.sqrt((left ** 2).sum(axis=1).mean())) <= MONOCHROME_SPREAD

@@ -22,7 +22,8 @@ from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.extend import margins_for_aspect
 from palette_desktop.tasks.run import TaskRequest, apply_task
 
-OUTPUT_TAGS = {"colorize": "colorized", "inpaint": "inpainted", "extend": "extended", "jpeg": "jpeg-restored"}
+OUTPUT_TAGS = {"colorize": "colorized", "inpaint": "inpainted", "extend": "extended", "jpeg": "jpeg-restored",
+               "auto": "restored"}
 """The word each task adds to an output name; a task not listed adds its own name."""
 
 

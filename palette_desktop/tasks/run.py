@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from palette_desktop.tasks.extend import Margins, extend
 from palette_desktop.tasks.inpaint import inpaint
 from palette_desktop.tasks.jpeg import restore_jpeg
 
+if TYPE_CHECKING:
+    from palette_desktop.tasks.auto import AutoRequest
+
 
 @dataclass(frozen=True)
 class TaskRequest:
@@ -27,12 +31,17 @@ class TaskRequest:
     margins: Margins | None = None  # extend
 
 
-def apply_task(photo: Photo, request: TaskRequest, model: LoadedModel, state: TaskState) -> list[Photo]:
+def apply_task(photo: Photo, request: TaskRequest | AutoRequest, model: LoadedModel, state: TaskState) -> list[Photo]:
     """Run a task on a photo; returns one photo per candidate.
 
     A black-and-white photo stays black-and-white for every task but colorize; alpha
-    follows the pixels (new canvas area is opaque).
+    follows the pixels (new canvas area is opaque). An :class:`AutoRequest` (restore an
+    old photo) runs several of these tasks in turn and returns the last result.
     """
+    if not isinstance(request, TaskRequest):
+        from palette_desktop.tasks.auto import restore_to_end  # it runs the tasks of this module
+
+        return [restore_to_end(photo, request, model, state)]
     if request.task.value not in model.manifest.tasks:
         raise TaskError(f"the model {model.manifest.name} cannot {request.task.value}")
     pixels, opts = photo.pixels, request.options

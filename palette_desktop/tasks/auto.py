@@ -1,0 +1,101 @@
+"""Restore an old photo in one action: find the damage, repair it, clean up the scan,
+and give it colour if it is black and white.
+
+:func:`restore_old_photo` is a generator. Each step works on the previous step's result
+and yields it, so every intermediate is a real result, not a re-run: the window puts
+each on the history (the user can step back to before Colorize, fix the damage mask
+and go on from there), the command line writes the last one. One :class:`StagedState`
+plan covers all the steps, so a single progress bar runs once from 0 to 100 % and one
+Cancel stops whichever step is running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Iterator
+
+import numpy as np
+
+from palette_desktop.core.color import is_monochrome
+from palette_desktop.core.conditions import Task
+from palette_desktop.core.damage import detect_damage
+from palette_desktop.core.errors import TaskError
+from palette_desktop.core.imageio import Photo
+from palette_desktop.core.progress import StagedState, TaskState
+from palette_desktop.engine.loader import LoadedModel
+from palette_desktop.tasks.common import SamplingOptions
+from palette_desktop.tasks.run import TaskRequest, apply_task
+
+
+class Step(Enum):
+    DETECT = "Detect damage"
+    INPAINT = "Repair damage"
+    CLEAN_UP = "Clean up"
+    COLORIZE = "Colorize"
+
+
+STEP_SHARES = {Step.DETECT: 0.05, Step.INPAINT: 0.2, Step.CLEAN_UP: 0.4, Step.COLORIZE: 0.35}
+"""Each step's rough share of the time (a 1024×768 scan at the default quality), for the one progress bar."""
+
+STEP_TASKS = {Step.INPAINT: Task.INPAINT, Step.CLEAN_UP: Task.JPEG, Step.COLORIZE: Task.COLORIZE}
+
+
+@dataclass(frozen=True)
+class AutoRequest:
+    """What "restore old photo" does; one result (the options' candidates are not used)."""
+
+    options: SamplingOptions = field(default_factory=SamplingOptions)
+    keep_monochrome: bool = False  # leave a black-and-white photo black-and-white
+    mask: np.ndarray | None = None  # the damage to repair (HxW, 1 = repair); None: detect it
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    photo: Photo  # the photo after this step
+    mask: np.ndarray | None = None  # DETECT: the damage found (HxW float32, 1 = damage)
+
+
+def planned_steps(photo: Photo, request: AutoRequest, model: LoadedModel) -> list[Step]:
+    """The steps a photo will go through; a step without damage to repair is skipped when it comes."""
+    steps = [Step.INPAINT, Step.CLEAN_UP]
+    if request.mask is None:
+        steps.insert(0, Step.DETECT)
+    if not request.keep_monochrome and is_monochrome(photo.pixels):
+        steps.append(Step.COLORIZE)
+    missing = [STEP_TASKS[s].value for s in steps if s in STEP_TASKS and STEP_TASKS[s].value not in model.manifest.tasks]
+    if missing:
+        raise TaskError(f"the model {model.manifest.name} cannot {' or '.join(missing)}, which restoring an old "
+                        "photo needs")
+    return steps
+
+
+def restore_old_photo(photo: Photo, request: AutoRequest, model: LoadedModel, state: TaskState) -> Iterator[StepResult]:
+    """Run the steps in turn, yielding each one's result as soon as it is done."""
+    if request.mask is not None and request.mask.shape != photo.pixels.shape[:2]:
+        raise TaskError(f"the mask is {request.mask.shape[1]}×{request.mask.shape[0]} but the photo is "
+                        f"{photo.size[0]}×{photo.size[1]}")
+    steps = planned_steps(photo, request, model)
+    staged = StagedState(state, [STEP_SHARES[s] for s in steps])
+    options = replace(request.options, candidates=1)
+    mask = request.mask
+    for index, step in enumerate(steps):
+        staged.begin(index)
+        if step is Step.DETECT:
+            mask = detect_damage(photo.pixels)
+            yield StepResult(step, photo, mask)
+            continue
+        if step is Step.INPAINT and not (mask > 0).any():
+            continue  # nothing to repair
+        photo = apply_task(photo, TaskRequest(STEP_TASKS[step], options, mask=mask if step is Step.INPAINT else None),
+                           model, staged)[0]
+        yield StepResult(step, photo)
+    staged.finish()
+
+
+def restore_to_end(photo: Photo, request: AutoRequest, model: LoadedModel, state: TaskState) -> Photo:
+    """The photo after every step (the command line's and the batch's use)."""
+    for result in restore_old_photo(photo, request, model, state):
+        photo = result.photo
+    return photo
