@@ -1,0 +1,102 @@
+"""Damage detection on real photos: what it finds, what it leaves alone, and its mask's shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from palette_desktop.core.damage import DETECT_SIDE, detect_damage
+from palette_desktop.core.degrade import old_print
+from palette_desktop.core.imageio import load_image
+from palette_desktop.core.synthetic_damage import MatchCounts, add_damage, match
+
+
+def _photo(data_dir, name: str) -> np.ndarray:
+    return load_image(data_dir / name).pixels
+
+
+def _scores(pixels: np.ndarray, seeds) -> MatchCounts:
+    total = MatchCounts(0, 0, 0, 0)
+    for seed in seeds:
+        damaged = add_damage(pixels, np.random.default_rng(seed))
+        total = total + match(detect_damage(damaged.image), damaged.mask, tolerance=2)
+    return total
+
+
+def test_finds_scratches_cracks_and_dust_drawn_on_a_photo(data_dir):
+    scores = _scores(_photo(data_dir, "floor.jpg"), range(4))
+    assert scores.true > 2000  # enough drawn damage to measure
+    assert scores.recall >= 0.6 and scores.precision >= 0.6, (scores.precision, scores.recall)
+
+
+def test_finds_damage_on_an_old_black_and_white_print(data_dir):
+    print_ = old_print(_photo(data_dir, "floor.jpg"), np.random.default_rng(2))
+    scores = _scores(print_, range(4, 8))
+    assert scores.recall >= 0.5 and scores.precision >= 0.6, (scores.precision, scores.recall)
+
+
+@pytest.mark.parametrize("name", ["floor.jpg", "carpet.jpg", "shirt.jpg"])
+def test_leaves_wood_grain_carpet_text_and_folds_alone(data_dir, name):
+    """Undamaged photos: wood floor, a carpet and a printed T-shirt, in colour and as old prints."""
+    pixels = _photo(data_dir, name)
+    assert detect_damage(pixels).mean() <= 0.01
+    assert detect_damage(old_print(pixels, np.random.default_rng(0))).mean() <= 0.01
+
+
+def test_one_scratch_on_a_smooth_print_is_found_where_it_is_and_nothing_else():
+    import cv2
+
+    h, w = 300, 400
+    ramp = np.linspace(0.3, 0.7, w, dtype=np.float32)[None, :].repeat(h, axis=0)
+    pixels = np.repeat(ramp[..., None], 3, axis=2)
+    truth = np.zeros((h, w), np.uint8)
+    cv2.line(truth, (30, 250), (370, 60), 1, 2)
+    pixels[truth > 0] = 0.95
+    found = detect_damage(pixels)
+    scores = match(found, truth)
+    assert scores.recall == 1.0 and scores.precision == 1.0
+    assert found[:40].sum() == 0 and found[-40:, :].sum() == 0  # the ends of the frame stay clear
+
+
+def test_the_mask_is_the_photo_size_and_binary_also_for_a_large_scan(data_dir):
+    """A scan larger than DETECT_SIDE is examined shrunk; the mask comes back at full size."""
+    import cv2
+
+    pixels = cv2.resize(_photo(data_dir, "floor.jpg"), (DETECT_SIDE + 400, 1600), interpolation=cv2.INTER_CUBIC)
+    truth = np.zeros(pixels.shape[:2], np.uint8)
+    cv2.polylines(truth, [np.array([[100, 1500], [900, 900], [2300, 300]], np.int32)], False, 1, 4)
+    pixels[truth > 0] = 0.97
+    mask = detect_damage(pixels)
+    assert mask.shape == pixels.shape[:2] and mask.dtype == np.float32
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    scores = match(mask, truth)
+    assert scores.recall >= 0.9 and scores.precision >= 0.5, (scores.precision, scores.recall)
+
+
+def test_a_gray_photo_given_as_one_channel_gives_the_same_mask(data_dir):
+    from palette_desktop.core.color import to_gray
+
+    damaged = to_gray(add_damage(to_gray(_photo(data_dir, "floor.jpg")), np.random.default_rng(3)).image)
+    mask = detect_damage(damaged[..., 0])
+    assert mask.any() and np.array_equal(detect_damage(damaged), mask)
+
+
+def test_synthetic_damage_is_repeatable_and_marks_only_what_it_changed(data_dir):
+    pixels = _photo(data_dir, "floor.jpg")
+    a, b = add_damage(pixels, np.random.default_rng(5)), add_damage(pixels, np.random.default_rng(5))
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.mask, b.mask)
+    changed = np.abs(a.image - pixels).max(axis=2)
+    assert a.mask.any() and changed[a.mask].min() >= 0.06
+    assert changed[~a.mask].max() < 1.0  # the soft fringe outside the mask is never a full change
+
+
+def test_match_counts_pixels_within_the_tolerance():
+    truth = np.zeros((20, 20), bool)
+    truth[10, 2:18] = True
+    found = np.zeros((20, 20), bool)
+    found[12, 2:10] = True  # 2 px off: counts
+    found[0, 0] = True  # far off: does not
+    scores = match(found, truth, tolerance=2)
+    assert (scores.found, scores.found_matched) == (9, 8)
+    assert (scores.true, scores.true_matched) == (16, 8)  # x = 2..9, right above it; x = 10 is √5 px away
+    assert scores.f1 == pytest.approx(2 * (8 / 9) * (8 / 16) / (8 / 9 + 8 / 16))
