@@ -29,7 +29,7 @@ from palette_desktop.tasks.common import QUALITY_PRESETS, SamplingOptions
 from palette_desktop.tasks.extend import Margins
 from palette_desktop.tasks.run import TaskRequest
 
-TASKS = ((Task.COLORIZE, "Colorize"), (Task.JPEG, "Restore JPEG"), (Task.INPAINT, "Inpaint with masks"),
+TASKS = ((Task.COLORIZE, "Colorize"), (Task.JPEG, "Clean up (JPEG & noise)"), (Task.INPAINT, "Inpaint with masks"),
          (Task.EXTEND, "Extend canvas"))
 FORMATS = (("Same as the original", None), ("PNG", ".png"), ("JPEG", ".jpg"), ("TIFF", ".tif"), ("WebP", ".webp"))
 STATUS_COLORS = {"done": QColor(90, 180, 110), "skipped": QColor(150, 150, 150), "running": QColor(110, 160, 230),

@@ -27,6 +27,7 @@ from palette_desktop.app.key_routing import KeyRouter
 from palette_desktop.app.saving import SaveDialog, is_sample, refuse_original, suggested_path
 from palette_desktop.app.settings import Settings
 from palette_desktop.app.mask_tools import MaskTools
+from palette_desktop.app.old_photo import OldPhotoTools
 from palette_desktop.app.task_progress import TaskProgress
 from palette_desktop.app.tools import BrushPanel, ExtendPanel, OptionsPanel, Tool, action_button
 from palette_desktop.app.transform_tools import TransformTools
@@ -41,7 +42,7 @@ from palette_desktop.resources import resource
 from palette_desktop.tasks.run import TaskRequest
 
 APP_TITLE = "Palette Desktop"
-TASK_NAMES = {Task.COLORIZE: "Colorize", Task.JPEG: "Restore JPEG", Task.INPAINT: "Inpaint", Task.EXTEND: "Extend"}
+TASK_NAMES = {Task.COLORIZE: "Colorize", Task.JPEG: "Clean up", Task.INPAINT: "Inpaint", Task.EXTEND: "Extend"}
 OPEN_FILTER = "Images ({});;All files (*)".format(" ".join(f"*{s}" for s in READ_SUFFIXES))
 
 
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.transform_tools = TransformTools(self)  # crop, straighten, quarter turns
         self.mask_tools = MaskTools(self)  # rectangle and lasso masks, the mask's look, mask files
+        self.old_photo = OldPhotoTools(self)  # detect damage, restore an old photo in one go
         self._make_panels()
         self.extend_frame = ExtendFrame(self.history, self.canvas, self.extend_panel)  # undoable, + grows, - crops
         self._make_menus()
@@ -105,7 +107,7 @@ class MainWindow(QMainWindow):
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
             action.setShortcuts([QKeySequence(k) for k in keys])
         keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
-        plain = text.replace("&", "").rstrip("…")
+        plain = text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…")
         action.setToolTip(f"{plain} ({keys})" + (f" — {tip}" if tip else "") if keys else (f"{plain} — {tip}" if tip else plain))
         action.setStatusTip(tip or plain)
         if icon_name:
@@ -161,8 +163,8 @@ class MainWindow(QMainWindow):
         a("feather_less", "Less Feather", ["Shift+[", "{"], "", lambda: self.brush_panel.grow_feather(-2))
         a("colorize", "&Colorize", "Ctrl+K", "Give a black-and-white photo colour (one click)",
           lambda: self.run_task(Task.COLORIZE), "colorize")
-        a("jpeg", "Restore &JPEG", "Ctrl+J", "Remove JPEG blocks and ringing (one click)",
-          lambda: self.run_task(Task.JPEG), "jpeg")
+        a("jpeg", "C&lean Up (JPEG && Noise)", "Ctrl+J", "Remove JPEG blocks, ringing, grain and scan noise (one click)",
+          lambda: self.run_task(Task.JPEG), "jpeg").setIconText("Clean Up")
         a("inpaint", "&Inpaint", "Ctrl+I", "Repaint what the brush mask covers", lambda: self.run_task(Task.INPAINT),
           "inpaint")
         a("extend", "E&xtend Canvas", "Ctrl+E", "Generate the new border set with the Extend tool",
@@ -184,7 +186,8 @@ class MainWindow(QMainWindow):
         self.options_panel = OptionsPanel(acts)
         hand_hint = QLabel("Choose a tool: <b>Crop</b> (C) or <b>Straighten</b> (S) a scan first, <b>Brush</b> (B) "
                            "to mask damage for inpainting, <b>Extend</b> (E) to grow the canvas. <b>Colorize</b> and "
-                           "<b>Restore JPEG</b> work on the whole photo. Double-click: 100 %.")
+                           "<b>Clean Up</b> work on the whole photo; <b>Restore Old Photo</b> does it all in one "
+                           "go. Double-click: 100 %.")
         hand_hint.setWordWrap(True)
         hand_hint.setObjectName("hint")
         # Only the current tool's page is shown (hidden widgets take no room, unlike a stack's pages).
@@ -194,6 +197,8 @@ class MainWindow(QMainWindow):
         whole = QWidget()
         whole_layout = QVBoxLayout(whole)
         whole_layout.setContentsMargins(0, 0, 0, 0)
+        whole_layout.addWidget(action_button(acts["restore_old"], "Restore Old Photo…", primary=True))
+        whole_layout.addWidget(action_button(acts["detect_damage"]))
         whole_layout.addWidget(action_button(acts["colorize"]))
         whole_layout.addWidget(action_button(acts["jpeg"]))
 
@@ -269,6 +274,8 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addActions([acts["colorize"], acts["jpeg"], acts["inpaint"], acts["extend"]])
         tools.addSeparator()
+        tools.addActions([acts["detect_damage"], acts["restore_old"]])
+        tools.addSeparator()
         tools.addActions([acts["new_seed"], acts["cancel"]])
         self.model_menu = bar.addMenu("&Model")
         self.model_menu.aboutToShow.connect(self._fill_model_menu)
@@ -285,7 +292,7 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         for key in ("open", "save", None, "undo", "redo", None, "tool_hand", "tool_brush", "tool_extend", "tool_crop",
                     "tool_straighten", None,
-                    "colorize", "jpeg", "inpaint", None, "compare", "batch"):
+                    "colorize", "jpeg", "inpaint", "restore_old", None, "compare", "batch"):
             if key is None:
                 bar.addSeparator()
             else:
@@ -645,11 +652,12 @@ class MainWindow(QMainWindow):
         acts["undo"].setEnabled(stack.canUndo() and not busy)
         acts["redo"].setEnabled(stack.canRedo() and not busy)
         acts["batch"].setEnabled(not busy or (self.batch_dialog is not None and self.batch_dialog.running))
-        acts["cancel"].setEnabled(busy and self.task_job is not None)
+        acts["cancel"].setEnabled(busy and (self.task_job is not None or self.old_photo.running))
         self.history_view.setEnabled(not busy)
         self.canvas.set_editable(not busy)
         for key in ("clear_mask", "invert_mask"):
             acts[key].setEnabled(has and not busy)
+        self.old_photo.update_actions()
 
     # == model ========================================================================
     def _model_spec(self, **changes) -> ModelSpec:

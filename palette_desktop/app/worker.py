@@ -14,6 +14,7 @@ import time
 import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
@@ -61,6 +62,7 @@ class Job:
     skip_existing: bool = True
     quality: int = 95
     aspect: tuple[float, float] | None = None
+    work: Callable[[LoadedModel, TaskState], list] | None = None  # several tasks as one job (restore old photo)
     state: TaskState = field(default_factory=TaskState)  # replaced by the engine when submitted
     steps_done: int = 0  # the last step reported (read by tests and the progress bar)
 
@@ -145,6 +147,8 @@ class _Worker(QObject):
                                    quality=job.quality, state=job.state, aspect=job.aspect,
                                    on_file=lambda index, _item, status: self.fileStatus.emit(job, index, status))
                 self.batchFinished.emit(job, report)
+            elif job.work is not None:
+                self.finished.emit(job, job.work(model, job.state))
             else:
                 self.finished.emit(job, apply_task(job.photo, job.request, model, job.state))
         except Cancelled:
@@ -272,6 +276,14 @@ class Engine(QObject):
                   quality: int = 95, aspect: tuple[float, float] | None = None, label: str = "Batch") -> Job | None:
         return self._submit(Job(label, self.spec, request=request, items=list(items), skip_existing=skip_existing,
                                 quality=quality, aspect=aspect))
+
+    def run_work(self, photo: Photo, work: Callable[[LoadedModel, TaskState], list], label: str) -> Job | None:
+        """Start ``work(model, state)`` on the engine thread, a pipeline of tasks on ``photo``; None when busy.
+
+        It reports progress and is cancelled like a task; it hands its own intermediate
+        results to the window (by a queued signal), and ends with ``finished``.
+        """
+        return self._submit(Job(label, self.spec, photo=photo, work=work))
 
     def _submit(self, job: Job) -> Job | None:
         if self.job is not None or not self.is_running():

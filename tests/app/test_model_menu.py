@@ -42,11 +42,11 @@ def test_about_names_the_model_and_shows_its_card(window):
 
 def test_every_tool_has_a_shortcut_a_tooltip_and_a_labelled_toolbar_button(window):
     toolbar = [a.iconText() for a in window.toolbar.actions() if not a.isSeparator()]
-    for label in ("Brush", "Extend", "Colorize", "Restore JPEG", "Undo", "Redo", "Compare", "Batch"):
+    for label in ("Brush", "Extend", "Colorize", "Clean Up", "Restore Old", "Undo", "Redo", "Compare", "Batch"):
         assert label in toolbar
     for key in ("tool_hand", "tool_brush", "tool_extend", "eraser", "brush_bigger", "brush_smaller", "colorize",
-                "jpeg", "inpaint", "extend", "compare", "undo", "redo", "batch", "cancel", "clear_mask",
-                "invert_mask", "new_seed"):
+                "jpeg", "inpaint", "extend", "detect_damage", "restore_old", "compare", "undo", "redo", "batch",
+                "cancel", "clear_mask", "invert_mask", "new_seed"):
         action = window.actions[key]
         assert action.shortcuts(), key
         assert action.toolTip() and "(" in action.toolTip(), key

@@ -1,0 +1,126 @@
+"""Detect Damage and Restore Old Photo in the window, on the real widgets and the tiny model."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from gui_helpers import drag, line
+from PySide6.QtCore import Qt
+
+from palette_desktop.app.old_photo import RestoreDialog
+from palette_desktop.app.tools import Tool
+from palette_desktop.core.color import to_gray
+from palette_desktop.core.degrade import old_print
+from palette_desktop.core.imageio import Photo, is_gray, load_image, save_image
+from palette_desktop.core.progress import STAGED_SCALE
+from palette_desktop.core.synthetic_damage import add_damage
+
+
+@pytest.fixture()
+def old_scan_path(tmp_path, data_dir):
+    """A gray print of a real photo with scratches and dust, 192×256, as a PNG file."""
+    pixels = cv2.resize(load_image(data_dir / "floor.jpg").pixels, (192, 256), interpolation=cv2.INTER_AREA)
+    toned = old_print(pixels, np.random.default_rng(4))
+    damaged = to_gray(add_damage(toned, np.random.default_rng(1), scratches=(3, 3), specks=(6, 6)).image)
+    return save_image(Photo(damaged, grayscale=True), tmp_path / "old.png").path
+
+
+@pytest.fixture()
+def old_window(make_window, old_scan_path):
+    window = make_window()
+    assert window.open_path(old_scan_path)
+    window.options_panel.set_steps(6)
+    return window
+
+
+def _history(window) -> list[str]:
+    stack = window.history.stack
+    return [stack.text(i) for i in range(stack.count())]
+
+
+def test_detect_damage_fills_the_mask_as_one_step_that_the_brush_then_edits(old_window, qtbot):
+    window = old_window
+    window.actions["detect_damage"].trigger()
+    mask = window.document.mask.copy()
+    assert mask.any() and _history(window) == ["Detect damage"]
+    assert window.tool is Tool.BRUSH  # ready to correct it
+    canvas = window.canvas
+    canvas.set_zoom(3.0)
+    canvas.centerOn(canvas.image_rect().center())
+    ys, xs = np.nonzero(mask)
+    x, y = int(xs[len(xs) // 2]), int(ys[len(ys) // 2])
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_X)  # the eraser
+    drag(qtbot, canvas, line((x - 6, y), (x + 6, y)))
+    assert window.document.mask[y, x] == 0 and window.document.mask.sum() < mask.sum()
+    window.actions["undo"].trigger()
+    assert np.array_equal(window.document.mask, mask)
+    window.actions["undo"].trigger()
+    assert not window.document.mask.any()
+
+
+def test_restore_old_photo_puts_every_step_on_the_history_with_one_progress_bar(old_window, qtbot):
+    window = old_window
+    opened = window.document.photo
+    reports = []
+    window.engine.progress.connect(
+        lambda job, done, total: reports.append((done, total, window.task_progress.bar.isVisible())))
+    with qtbot.waitSignal(window.engine.finished, timeout=60000):
+        job = window.old_photo.restore(use_mask=False, colorize=True)
+        assert job is not None and window.actions["cancel"].isEnabled()
+    seed = window.options_panel.options().seed
+    assert _history(window) == ["Detect damage", f"Repair damage · seed {seed}", f"Clean up · seed {seed}",
+                                f"Colorize · seed {seed}"]
+    assert not is_gray(window.document.photo.pixels)  # colorized
+    assert {total for _, total, _ in reports} == {STAGED_SCALE} and all(shown for _, _, shown in reports)
+    done = [d for d, _, _ in reports]
+    assert done == sorted(done) and done[-1] == STAGED_SCALE
+    assert not window.actions["cancel"].isEnabled() and window.actions["restore_old"].isEnabled()
+
+    window.history.stack.setIndex(3)  # back to before Colorize, as a click in the history does
+    assert is_gray(window.document.photo.pixels) and window.document.photo is not opened
+    window.history.stack.setIndex(1)  # the damage found, not yet repaired
+    assert window.document.mask.any() and np.array_equal(window.document.photo.pixels, opened.pixels)
+
+
+def test_restore_old_photo_repairs_the_painted_mask_and_can_leave_it_black_and_white(old_window, qtbot):
+    window = old_window
+    doc = window.document
+    mask = np.zeros_like(doc.mask)
+    mask[100:108, 20:170] = 1
+    window.mask_tools.import_mask(_mask_file(mask, window))
+    with qtbot.waitSignal(window.engine.finished, timeout=60000):
+        window.old_photo.restore(use_mask=True, colorize=False)
+    seed = window.options_panel.options().seed
+    assert _history(window)[1:] == [f"Repair damage · seed {seed}", f"Clean up · seed {seed}"]
+    assert is_gray(window.document.photo.pixels)
+
+
+def _mask_file(mask, window):
+    from palette_desktop.core.masks import write_mask_file
+
+    path = window.document.source.with_name("mask.png")
+    write_mask_file(mask, path)
+    return path
+
+
+def test_cancel_stops_the_steps_and_keeps_those_done(old_window, qtbot):
+    window = old_window
+    window.old_photo.stepDone.connect(lambda *_: window.actions["cancel"].trigger(), Qt.ConnectionType.QueuedConnection)
+    with qtbot.waitSignal(window.engine.cancelled, timeout=60000):
+        window.old_photo.restore()
+    history = _history(window)
+    assert 1 <= len(history) < 4 and history[0] == "Detect damage"
+    assert not window.old_photo.running and window.actions["restore_old"].isEnabled()
+    qtbot.waitUntil(lambda: "steps done are in the history" in window.statusBar().currentMessage(), timeout=2000)
+
+
+def test_the_dialog_offers_the_painted_mask_only_when_there_is_one_and_colour_only_for_black_and_white(qtbot):
+    dialog = RestoreDialog(None, has_mask=False, monochrome=False)
+    qtbot.addWidget(dialog)
+    assert dialog.detect.isChecked() and not dialog.painted.isEnabled()
+    assert not dialog.colorize.isChecked() and not dialog.colorize.isEnabled()
+    dialog = RestoreDialog(None, has_mask=True, monochrome=True)
+    qtbot.addWidget(dialog)
+    assert dialog.painted.isChecked() and dialog.colorize.isChecked()
