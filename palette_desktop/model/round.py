@@ -65,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     manifest = json.loads((args.model / "manifest.json").read_text(encoding="utf-8"))
-    scratch = Path(tempfile.mkdtemp(prefix="palette-round-"))  # full checkpoints are too big to bring back
-    config = TrainConfig(data=tuple(args.data), out=str(scratch), steps=10**9, batch=args.batch, size=args.size,
+    with tempfile.TemporaryDirectory(prefix="palette-round-") as scratch:  # train() needs a run folder; unused
+        return _round(args, manifest, scratch)
+
+
+def _round(args: argparse.Namespace, manifest: dict, scratch: str) -> int:
+    config = TrainConfig(data=tuple(args.data), out=scratch, steps=10**9, batch=args.batch, size=args.size,
                          lr=args.lr, warmup=args.warmup, ema=args.ema, seed=args.seed, workers=args.workers,
                          checkpoint_every=10**9, log_every=args.log_every, unet=UNetConfig.from_dict(manifest["unet"]),
                          compile=not args.no_compile, minutes=args.minutes)
