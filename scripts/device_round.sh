@@ -19,9 +19,10 @@ export PYTHONPATH=.
 PY=${PYTHON:-python3}
 [ -f "$PACK" ] || { echo "device_round: $PACK not found (make it with scripts/make_packs.py and carry it)" >&2; exit 2; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | tee "$OUT/gpu.txt"
+df -h /dev/shm | tail -1  # loader workers hand batches over there
 "$PY" -c "import torch, cv2, numpy, PIL; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'cv2', cv2.__version__)"
 if [ "$MODE" = smoke ]; then
-    "$PY" benchmarks/train_throughput.py --data "$PACK" --seconds 8 2>&1 | tee "$OUT/throughput.txt"
+    "$PY" benchmarks/train_throughput.py --data "$PACK" --seconds 5 2>&1 | tee "$OUT/throughput.txt"
     exit "${PIPESTATUS[0]}"
 fi
 "$PY" -m palette_desktop.model.round "$PACK" --minutes "$MODE" --out "$OUT" ${ROUND_ARGS:-} 2>&1 | tee "$OUT/round.txt"

@@ -21,6 +21,7 @@ import copy
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -236,11 +237,11 @@ def example_batches(config: TrainConfig, photos: Photos, start_step: int = 0, ra
                     cuda: bool = False) -> Iterator[ExampleBatch]:
     """Batches of damaged examples from step ``start_step`` on, made by ``config.workers`` processes."""
     dataset = DamagedBatches(photos, config.size, config.batch, config.seed, config.max_zoom_out, rank, world)
-    workers = config.workers
+    workers, prefetch = _fit_shared_memory(config.workers, 4, config.batch * 7 * config.size**2)
     context = "fork" if workers > 0 and sys.platform == "linux" else None  # the photos are shared, not copied
     loader = DataLoader(dataset, batch_size=None, sampler=Steps(start_step), num_workers=workers,
                         worker_init_fn=_worker_init, pin_memory=cuda, persistent_workers=workers > 0,
-                        prefetch_factor=4 if workers > 0 else None, multiprocessing_context=context)
+                        prefetch_factor=prefetch if workers > 0 else None, multiprocessing_context=context)
     # OpenCV's thread pool does not survive a fork: a worker forked while it runs hangs
     # in its first OpenCV call. Stop the pool while the workers are forked.
     threads = cv2.getNumThreads()
@@ -249,6 +250,24 @@ def example_batches(config: TrainConfig, photos: Photos, start_step: int = 0, ra
         return iter(loader)
     finally:
         cv2.setNumThreads(threads)
+
+
+def _fit_shared_memory(workers: int, prefetch: int, batch_bytes: int) -> tuple[int, int]:
+    """Workers and batches each keeps ready, so that what waits fits in half of /dev/shm.
+
+    Workers hand their batches over in shared memory; a container's small /dev/shm
+    (64 MB by default) would otherwise end training with a bus error.
+    """
+    shm = Path("/dev/shm")
+    if workers == 0 or not shm.is_dir():
+        return workers, prefetch
+    room = shutil.disk_usage(shm).free // 2 // batch_bytes
+    fitted_prefetch = max(1, min(prefetch, room // workers))
+    fitted_workers = max(1, min(workers, room // fitted_prefetch))
+    if (fitted_workers, fitted_prefetch) != (workers, prefetch):
+        print(f"/dev/shm has room for {room} batches: {fitted_workers} loader workers, {fitted_prefetch} batches "
+              f"ahead each (asked {workers} and {prefetch})", file=sys.stderr)
+    return fitted_workers, fitted_prefetch
 
 
 def train(config: TrainConfig, state: TrainState | None = None, *, log: Callable[[str], None] = print,
