@@ -17,12 +17,13 @@ import random
 import tarfile
 from pathlib import Path
 
+from palette_desktop.core.imageio import READ_SUFFIXES
+
 ROOT = Path(__file__).resolve().parents[1]
-SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 def make_packs(data: Path, out: Path, mib: float) -> list[Path]:
-    files = sorted(p for p in data.rglob("*") if p.suffix.lower() in SUFFIXES)
+    files = sorted(p for p in data.rglob("*") if p.suffix.lower() in READ_SUFFIXES)
     if not files:
         raise SystemExit(f"{data}: no photos")
     random.Random(0).shuffle(files)

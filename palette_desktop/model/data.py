@@ -23,10 +23,10 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from palette_desktop.core.degrade import damage, random_crop, sample_task
-from palette_desktop.core.imageio import READ_SUFFIXES
+from palette_desktop.core.imageio import READ_SUFFIXES, is_gray
 from palette_desktop.model.torch_conditions import TASK_CODES
 
-GRAY_TOLERANCE = 2  # of 255: a photo whose channels agree this well has no colour truth
+GRAY_TOLERANCE = 2 / 255  # a photo whose channels agree this well has no colour truth
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def load_photos(sources: Sequence[str | Path], min_side: int = 0) -> Photos:
     kept = [(n, im) for n, im in decoded if im is not None and min(im.shape[:2]) >= min_side]
     if not kept:
         raise FileNotFoundError(f"no photos in {', '.join(map(str, sources))}")
-    gray = [bool(np.abs(im[..., 0].astype(np.int16) - im[..., 2]).max() <= GRAY_TOLERANCE) for _, im in kept]
+    gray = [is_gray(im.astype(np.float32) / 255, GRAY_TOLERANCE) for _, im in kept]
     return Photos([im for _, im in kept], gray, [n for n, _ in kept])
 
 

@@ -25,7 +25,7 @@ import torch
 
 from palette_desktop.model.config import UNetConfig
 from palette_desktop.model.data import load_photos
-from palette_desktop.model.train import TrainConfig, TrainState, new_state, train
+from palette_desktop.model.train import TrainConfig, TrainState, new_state, save_atomically, train
 
 SAVE_EVERY_S = 60.0
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "palette-small"
@@ -33,11 +33,9 @@ DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "palette-small"
 
 def save_ema(state: TrainState, config: TrainConfig, path: Path) -> None:
     """fp16 EMA weights and what made them, written atomically (a kill never leaves half a file)."""
-    tmp = path.with_suffix(".tmp")
-    torch.save({"ema": {k: v.detach().to("cpu", torch.float16) for k, v in state.ema.state_dict().items()},
-                "config": config.to_dict(), "step": state.step, "seconds": state.seconds,
-                "samples_seen": state.step * config.batch}, tmp)
-    os.replace(tmp, path)
+    save_atomically({"ema": {k: v.detach().to("cpu", torch.float16) for k, v in state.ema.state_dict().items()},
+                     "config": config.to_dict(), "step": state.step, "seconds": state.seconds,
+                     "samples_seen": state.step * config.batch}, path)
 
 
 def _stop_on_sigterm() -> None:

@@ -18,6 +18,7 @@ torchrun (DistributedDataParallel).
 from __future__ import annotations
 
 import copy
+import io
 import json
 import math
 import os
@@ -33,6 +34,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader
 
+from palette_desktop.core.atomic_write import write_atomically
 from palette_desktop.diffusion.schedules import COSINE_OFFSET, GAMMA_MAX, GAMMA_MIN, ScheduleKind
 from palette_desktop.model.config import UNetConfig
 from palette_desktop.model.data import DamagedBatches, ExampleBatch, Photos, Steps, load_photos
@@ -170,11 +172,16 @@ def _read_weights(path: Path) -> dict:
 
 def save_checkpoint(state: TrainState, config: TrainConfig, path: Path) -> None:
     """Everything a resumed run needs to take exactly the next step; written atomically."""
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": state.model.state_dict(), "ema": state.ema.state_dict(),
-                "optimizer": state.optimizer.state_dict(), "step": state.step, "seconds": state.seconds,
-                "config": config.to_dict()}, tmp)
-    os.replace(tmp, path)
+    save_atomically({"model": state.model.state_dict(), "ema": state.ema.state_dict(),
+                     "optimizer": state.optimizer.state_dict(), "step": state.step, "seconds": state.seconds,
+                     "config": config.to_dict()}, path)
+
+
+def save_atomically(data: dict, path: Path) -> None:
+    """``torch.save`` through the application's atomic write: a kill or a full disk never leaves half a file."""
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    write_atomically(buffer.getvalue(), path)
 
 
 def load_checkpoint(path: Path) -> tuple[TrainState, TrainConfig]:
