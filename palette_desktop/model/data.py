@@ -31,11 +31,23 @@ GRAY_TOLERANCE = 2 / 255  # a photo whose channels agree this well has no colour
 
 @dataclass(frozen=True)
 class Photos:
-    """Decoded photos (HxWx3 uint8 RGB) and whether each is black-and-white."""
+    """Decoded photos (HxWx3 uint8 RGB), whether each is black-and-white, and their files.
+
+    Loader workers start in a fresh process (``model.train``), so a ``Photos`` travels to
+    them as its files, a tenth of the pixels' size, and each worker decodes them again.
+    """
 
     images: list[np.ndarray]
     grayscale: list[bool]
     names: list[str]
+    files: list[bytes]
+
+    def __reduce__(self) -> tuple:
+        return _decoded, (self.files, self.grayscale, self.names)
+
+
+def _decoded(files: list[bytes], grayscale: list[bool], names: list[str]) -> Photos:
+    return Photos([_decode(("", data))[1] for data in files], grayscale, names, files)
 
 
 def _photo_files(source: Path) -> Iterator[tuple[str, bytes]]:
@@ -64,12 +76,14 @@ def load_photos(sources: Sequence[str | Path], min_side: int = 0) -> Photos:
     Photos that do not decode, or whose short side is under ``min_side``, are left out.
     """
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # cv2 releases the GIL while decoding
-        decoded = list(pool.map(_decode, (item for s in sources for item in _photo_files(Path(s)))))
-    kept = [(n, im) for n, im in decoded if im is not None and min(im.shape[:2]) >= min_side]
+        files = [item for source in sources for item in _photo_files(Path(source))]
+        decoded = list(pool.map(_decode, files))
+    kept = [(name, image, data) for (name, image), (_, data) in zip(decoded, files)
+            if image is not None and min(image.shape[:2]) >= min_side]
     if not kept:
         raise FileNotFoundError(f"no photos in {', '.join(map(str, sources))}")
-    gray = [is_gray(im.astype(np.float32) / 255, GRAY_TOLERANCE) for _, im in kept]
-    return Photos([im for _, im in kept], gray, [n for n, _ in kept])
+    gray = [is_gray(image.astype(np.float32) / 255, GRAY_TOLERANCE) for _, image, _ in kept]
+    return Photos([k[1] for k in kept], gray, [k[0] for k in kept], [k[2] for k in kept])
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import copy
 import io
 import json
 import math
+import multiprocessing
 import os
 import shutil
 import sys
@@ -46,6 +47,9 @@ SCHEDULE = ScheduleKind.COSINE
 # step is there, and for JPEG damage and thin scratches the app takes that first estimate
 # of the clean image as the result (one network evaluation).
 PURE_NOISE_SHARE = 0.2
+# A loader worker that gives nothing for this long is stuck: the run stops with an error
+# (and the weights saved so far) instead of waiting on the GPU machine's clock.
+LOADER_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
@@ -245,18 +249,23 @@ def example_batches(config: TrainConfig, photos: Photos, start_step: int = 0, ra
     """Batches of damaged examples from step ``start_step`` on, made by ``config.workers`` processes."""
     dataset = DamagedBatches(photos, config.size, config.batch, config.seed, config.max_zoom_out, rank, world)
     workers, prefetch = _fit_shared_memory(config.workers, 4, config.batch * 7 * config.size**2)
-    context = "fork" if workers > 0 and sys.platform == "linux" else None  # the photos are shared, not copied
     loader = DataLoader(dataset, batch_size=None, sampler=Steps(start_step), num_workers=workers,
                         worker_init_fn=_worker_init, pin_memory=cuda, persistent_workers=workers > 0,
-                        prefetch_factor=prefetch if workers > 0 else None, multiprocessing_context=context)
-    # OpenCV's thread pool does not survive a fork: a worker forked while it runs hangs
-    # in its first OpenCV call. Stop the pool while the workers are forked.
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        return iter(loader)
-    finally:
-        cv2.setNumThreads(threads)
+                        prefetch_factor=prefetch if workers > 0 else None, timeout=LOADER_TIMEOUT_S if workers else 0,
+                        multiprocessing_context=_fresh_workers() if workers > 0 else None)
+    return iter(loader)
+
+
+def _fresh_workers() -> multiprocessing.context.BaseContext:
+    """Workers forked from a clean, single-threaded server rather than from this process.
+
+    A fork copies no threads but their locks: a worker forked while OpenCV's pool, Qt,
+    ONNX Runtime or CUDA held one hangs at its first call (seen: a test run stuck for an
+    hour). The server imports what the workers need once, so each starts in milliseconds.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _fit_shared_memory(workers: int, prefetch: int, batch_bytes: int) -> tuple[int, int]:
