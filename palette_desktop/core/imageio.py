@@ -34,6 +34,10 @@ WRITE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF",
 _SIXTEEN_BIT_FORMATS = {"PNG", "TIFF"}
 _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
 
+PNG_COMPRESS_LEVEL = 4
+"""zlib level of PNG outputs: 2.7x faster than Pillow's 6 on a 1024×768 photo (0.06 s
+against 0.16 s, a tenth of a CLI inpaint) for files 6 % larger; still lossless."""
+
 # Pillow guards against decompression bombs with a warning, then an error at 2x its
 # limit; we check the declared size ourselves before decoding and say it plainly.
 Image.MAX_IMAGE_PIXELS = None
@@ -292,6 +296,8 @@ def _encode(photo: Photo, fmt: str, quality: int, notes: list[str]) -> bytes:
         kwargs["quality"] = int(quality)
     if fmt == "JPEG":
         kwargs["subsampling"] = 0 if quality >= 90 else 2
+    if fmt == "PNG":
+        kwargs["compress_level"] = PNG_COMPRESS_LEVEL
     buffer = io.BytesIO()
     im.save(buffer, fmt, **kwargs)
     return buffer.getvalue()

@@ -26,6 +26,10 @@ from palette_desktop.tasks.common import SamplingOptions, Walk, network_steps, r
 
 THIN_FRACTION = 0.25
 """Holes at most this fraction of the working size thick are refined at native resolution."""
+FINE_FRACTION = 1 / 16
+"""Strokes at most this thick (scratches, dust) go in tiles of a quarter of the working
+size, which follow a long diagonal scratch with half the pixels of half-size tiles; the
+thicker ones in half-size tiles, whose context of an eighth stays wider than they are."""
 BATCH_WINDOWS = 4
 """Pixels given to the network at once: this many windows of the working size."""
 
@@ -107,8 +111,10 @@ def plan_windows(mask: np.ndarray, region: Box, working_size: int) -> list[Windo
     strokes: list[Window] = []
     for local, own in component_groups(sub, join_distance=working_size // 4):
         box = Box(local.x0 + region.x0, local.y0 + region.y0, local.x1 + region.x0, local.y1 + region.y0)
-        if _thickness(own, local, sub.shape) <= THIN_FRACTION * working_size:
-            strokes += _stroke_tiles(box, own, region, working_size // 2, working_size // 16)
+        thickness = _thickness(own, local, sub.shape)
+        if thickness <= THIN_FRACTION * working_size:
+            tile = working_size // (4 if thickness <= FINE_FRACTION * working_size else 2)
+            strokes += _stroke_tiles(box, own, region, tile, tile // 8)
         else:
             margin = max(context, max(box.width, box.height) // 2)
             win = _at_least(box.grow(margin, region), working_size, region)
