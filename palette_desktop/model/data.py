@@ -1,4 +1,4 @@
-"""Training examples: photos decoded once into memory, damaged on the fly by loader workers.
+"""Training examples: photos decoded into memory (once per process), damaged on the fly by loader workers.
 
 Every example is a pure function of (seed, sample number), whatever the batch, worker or
 process it lands in, so a resumed run continues exactly. Workers hand over uint8 arrays
