@@ -12,22 +12,24 @@ specks, some blurred) is drawn on every validation photo, in two cases:
 Scores are pixel precision/recall/F1 with a 2-px tolerance, summed over all photos, and
 the fraction of pixels masked on the same photos without damage (mean and worst photo).
 ``--grid`` also writes a picture of masks found on old scans, to look at. ``--fit
-FOLDER`` instead tunes the detector's score weights (core/damage.py WEIGHTS) on the
-same kinds of damage drawn on other photos (the training set) and prints them.
+FOLDER`` instead fits the detector's component classifier (core/damage_weights.py) to
+the same kinds of damage drawn on other photos (the training set; needs torch).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from palette_desktop.core.damage import FEATURES, WEIGHTS, candidates, detect_damage, luminance
+from palette_desktop.core.damage import FEATURES, candidates, detect_damage
 from palette_desktop.core.degrade import old_print
 from palette_desktop.core.imageio import READ_SUFFIXES, load_image
 from palette_desktop.core.synthetic_damage import MatchCounts, add_damage, match
@@ -84,7 +86,7 @@ def main() -> None:
     parser.add_argument("--fit", type=Path, metavar="FOLDER", help="fit the score weights on photos from FOLDER")
     args = parser.parse_args()
     if args.fit:
-        fit(photos(args.fit, args.limit or 100), np.random.default_rng(args.seed))
+        fit(photos(args.fit, args.limit or 1200), args.seed)
         return
     files = photos(args.data, args.limit)
     if not files:
@@ -117,62 +119,96 @@ def main() -> None:
         print(f"grid: {args.grid}")
 
 
-def fit(files: list[Path], rng: np.random.Generator, max_masked: float = 0.005, rounds: int = 12) -> None:
-    """Tune the score weights for the best F1 on damage drawn on ``files``, keeping the
-    mean masked fraction of the same photos undamaged under ``max_masked``.
+def fit(files: list[Path], seed: int, max_masked: float = 0.005, hidden: int = 32, iterations: int = 3000) -> None:
+    """Fit the component classifier (core/damage_weights.py) to damage drawn on ``files``:
+    the best F1 with at most ``max_masked`` of the same photos, undamaged, masked.
 
     Each candidate component is counted once: its pixels (as the mask dilates them)
     within the tolerance of true damage, all its pixels, and the true damage pixels it
-    is the nearest to. Precision and recall of any weights are then sums over the
-    components they keep, so a coordinate search from the current weights is quick.
+    is the nearest to. The network learns the share of each component's pixels on
+    damage, weighted by its size, as the pixel F1 counts them; the threshold is then
+    set on the same sums.
     """
-    damaged, undamaged = [], []
-    for path in files:
-        photo = load_image(path).pixels
-        for clean, image, true in cases(photo, rng).values():
-            damaged.append(_component_counts(image, true))
-            undamaged.append(_component_counts(clean, np.zeros_like(true)))
-    features = np.vstack([d[0] for d in damaged])
-    near, pixels, nearest = (np.concatenate([d[i] for d in damaged]) for i in (1, 2, 3))
-    true_total = sum(d[4] for d in damaged)
-    clean_features = np.vstack([u[0] for u in undamaged])
-    clean_pixels = np.concatenate([u[2] for u in undamaged])
-    image_pixels = sum(u[5] for u in undamaged)
+    import torch  # training only; the application runs the network in numpy
 
-    def scores(weights: np.ndarray) -> tuple[float, float]:
-        keep = features @ weights > 0
-        precision = near[keep].sum() / max(pixels[keep].sum(), 1)
-        recall = nearest[keep].sum() / max(true_total, 1)
-        masked = clean_pixels[clean_features @ weights > 0].sum() / image_pixels
-        return 2 * precision * recall / max(precision + recall, 1e-9), masked
+    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+        per_photo = list(pool.map(_photo_counts, files, [seed] * len(files), range(len(files))))
+    damaged = [d for photo in per_photo for d, _ in photo]
+    undamaged = [u for photo in per_photo for _, u in photo]
+    features = np.vstack([d[0] for d in damaged] + [u[0] for u in undamaged])
+    on_damage = np.concatenate([d[1] for d in damaged] + [np.zeros(len(u[0])) for u in undamaged])
+    pixels = np.concatenate([d[2] for d in damaged] + [u[2] for u in undamaged]).astype(np.float64)
+    nearest = np.concatenate([d[3] for d in damaged] + [np.zeros(len(u[0])) for u in undamaged])
+    clean = np.concatenate([np.zeros(len(d[0]), bool) for d in damaged] + [np.ones(len(u[0]), bool) for u in undamaged])
+    true_total, image_pixels = sum(d[4] for d in damaged), sum(u[5] for u in undamaged)
 
-    def objective(weights: np.ndarray) -> float:
-        f1, masked = scores(weights)
-        return f1 if masked <= max_masked else -masked
+    mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-6
+    torch.manual_seed(seed)
+    layers = [torch.nn.Linear(len(FEATURES), hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, hidden), torch.nn.Tanh(),
+              torch.nn.Linear(hidden, 1)]
+    net = torch.nn.Sequential(*layers)
+    x = torch.tensor((features - mean) / scale, dtype=torch.float32)
+    share = torch.tensor(on_damage / np.maximum(pixels, 1), dtype=torch.float32)
+    weight = torch.tensor(pixels / pixels.mean(), dtype=torch.float32)
+    optimizer = torch.optim.Adam(net.parameters(), 3e-3, weight_decay=1e-4)
+    for _ in range(iterations):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x)[:, 0], share, weight=weight)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        logits = net(x)[:, 0].numpy()
 
-    weights = WEIGHTS.astype(float).copy()
-    best, step = objective(weights), np.maximum(np.abs(weights) * 0.3, 0.5)
-    for _ in range(rounds):
-        improved = False
-        for i in range(len(weights)):
-            for sign in (1, -1):
-                trial = weights.copy()
-                trial[i] += sign * step[i]
-                if (score := objective(trial)) > best:
-                    best, weights, improved = score, trial, True
-        if not improved:
-            step /= 2
-    f1, masked = scores(weights)
-    print(f"{len(files)} photos, {len(features)} candidate components: F1 {f1:.3f}, {masked:.2%} of undamaged "
-          "photos masked (approximate)")
-    print("FEATURES =", FEATURES)
-    print("WEIGHTS = np.array([" + ", ".join(f"{v:.2f}" for v in weights) + "])")
+    def scores(threshold: float) -> tuple[float, float, float, float]:
+        keep = logits > threshold
+        found = keep & ~clean
+        precision = on_damage[found].sum() / max(pixels[found].sum(), 1)
+        recall = nearest[found].sum() / max(true_total, 1)
+        masked = pixels[keep & clean].sum() / image_pixels
+        return precision, recall, 2 * precision * recall / max(precision + recall, 1e-9), masked
+
+    allowed = [t for t in np.linspace(-4, 4, 161) if scores(t)[3] <= max_masked]
+    threshold = max(allowed, key=lambda t: scores(t)[2])
+    precision, recall, f1, masked = scores(threshold)
+    print(f"{len(files)} photos, {len(features)} candidate components: precision {precision:.3f}, recall "
+          f"{recall:.3f}, F1 {f1:.3f}, {masked:.2%} of undamaged photos masked (approximate)")
+    linears = [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in layers if isinstance(m, torch.nn.Linear)]
+    linears[-1] = (linears[-1][0], linears[-1][1] - threshold)  # the threshold becomes zero
+    _write_weights(ROOT / "palette_desktop" / "core" / "damage_weights.py", mean, scale, linears, len(files))
+
+
+def _photo_counts(path: Path, seed: int, index: int) -> list[tuple]:
+    """For each case: the component counts of the damaged photo and of the undamaged one."""
+    rng = np.random.default_rng([seed, index])
+    return [(_component_counts(image, true), _component_counts(clean, np.zeros_like(true)))
+            for clean, image, true in cases(load_image(path).pixels, rng).values()]
+
+
+def _write_weights(path: Path, mean: np.ndarray, scale: np.ndarray, layers: list, photos: int) -> None:
+    def literal(a: np.ndarray) -> str:
+        return "np.array(" + np.array2string(a.astype(np.float32), separator=", ", precision=5, threshold=10**6,
+                                             max_line_width=116, floatmode="maxprec") + ", np.float32)"
+    body = ",\n".join(f"    ({literal(w)},\n     {literal(b)})" for w, b in layers)
+    path.write_text(f'''"""Weights of the damage classifier (core/damage.py), written by
+``benchmarks/damage_detection.py --fit`` from synthetic damage on {photos} training photos.
+Do not edit by hand: fit again.
+"""
+
+import numpy as np
+
+MEAN = {literal(mean)}
+SCALE = {literal(scale)}
+LAYERS = [
+{body},
+]
+''')
+    print(f"wrote {path}")
 
 
 def _component_counts(image: np.ndarray, true: np.ndarray):
     """Features of every candidate component with its pixels near damage, all its pixels,
     the true damage pixels nearest to it, and the totals of true and all pixels."""
-    found = [(labels, features) for labels, features in candidates(luminance(image))]
+    found = candidates(image)
     labels = np.zeros(true.shape, np.int32)
     offset = 0
     for lab, features in found:

@@ -100,3 +100,15 @@ def test_match_counts_pixels_within_the_tolerance():
     assert (scores.found, scores.found_matched) == (9, 8)
     assert (scores.true, scores.true_matched) == (16, 8)  # x = 2..9, right above it; x = 10 is √5 px away
     assert scores.f1 == pytest.approx(2 * (8 / 9) * (8 / 16) / (8 / 9 + 8 / 16))
+
+
+def test_the_classifier_takes_every_measurement_the_detector_makes(data_dir):
+    """Adding a measurement without fitting the classifier again fails here, not on a user's photo."""
+    from palette_desktop.core import damage_weights
+    from palette_desktop.core.damage import FEATURES, candidates
+
+    assert damage_weights.MEAN.shape == damage_weights.SCALE.shape == (len(FEATURES),)
+    widths = [len(FEATURES)] + [bias.size for _, bias in damage_weights.LAYERS]
+    assert [w.shape for w, _ in damage_weights.LAYERS] == list(zip(widths[:-1], widths[1:])) and widths[-1] == 1
+    for _, features in candidates(_photo(data_dir, "floor.jpg")):
+        assert features.shape[1] == len(FEATURES) and np.isfinite(features).all()

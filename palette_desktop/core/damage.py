@@ -8,15 +8,20 @@ Classical and explainable, so the user can trust and correct it:
    nearby), so the grain of hair, grass, fabric and text does not count as damage.
 2. Pixels that stand out join into connected components. A component must be thin
    and either long (a scratch or crack) or small (a dust speck).
-3. It is kept when a weighted score of a few measurements (:data:`FEATURES`) says it
-   is damage: it stands out of its surroundings; its tone is near the extremes of the
-   photo (a scratch through the emulsion shows the paper, dust on the scanner glass
-   is black) and even along it; it is not beside an edge or beside structures of the
-   opposite tone (a highlight with its shadow, a pattern); and, if long, it keeps to
-   straight-ish runs as a scratch does. The weights were tuned on synthetic damage
-   (core/synthetic_damage.py) drawn on training photos, for the best F1 with at most
-   0.5 % of undamaged photos masked (``benchmarks/damage_detection.py --fit``); a
-   learned detector can later be trained on the same generator.
+3. Each component is measured (:data:`FEATURES`): how it stands out of its
+   surroundings; its tone, near the extremes of the photo for damage (a scratch
+   through the emulsion shows the paper, dust on the scanner glass is black) and even
+   along it; whether it lies beside an edge or beside structures of the opposite tone
+   (a highlight with its shadow, a pattern); whether, if long, it keeps to straight-ish
+   runs as a scratch does; its size and width; and its colour against what is around
+   it (damage is neutral). A small neural network on these measurements says which
+   components are damage (``core/damage_weights.py``, fitted by
+   ``benchmarks/damage_detection.py --fit`` on synthetic damage from
+   core/synthetic_damage.py drawn on training photos, for the best F1 with at most
+   0.5 % of the same photos undamaged masked). On the validation photos a linear score
+   of the first eight measurements had F1 0.52 (0.47 on old scans), the network 0.62
+   (0.60): a component's measurements combine in ways one weight each cannot say (a
+   wide component is damage only if it is also neutral and even, say).
 
 What it cannot tell from damage is what looks like it: a thin wire against the sky, a
 leaf vein, grout between tiles, a catch-light in an eye. The user erases those from
@@ -28,8 +33,12 @@ large scan is proportionally wider) and the mask is scaled back to the photo's s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
+
+from palette_desktop.core import damage_weights
 
 DETECT_SIDE = 2048
 """Long side at which damage is looked for; larger photos are examined shrunk to it."""
@@ -53,27 +62,35 @@ RUN_LENGTH = 41
 """Length in px of the straight runs along which a component's line support is measured."""
 
 FEATURES = ("tone", "log_stands_out", "log_contrast_to_edges", "line_support_if_long", "long", "log_tone_spread",
-            "opposite_around", "extent_if_long", "bias")
-WEIGHTS = np.array([5.74, 2.74, 2.75, 6.62, -4.73, -0.59, -1.79, -1.67, -15.50])
-"""Score = WEIGHTS · features; a component with a positive score is damage. The 3×3
-dilation of the mask then also covers each mark's soft edge."""
+            "opposite_around", "extent_if_long", "log_area", "log_length", "width", "log_contrast", "log_busyness",
+            "chroma", "chroma_around", "chroma_excess", "step_to_around", "light", "noise")
+"""What the classifier is given for each candidate component, in this order."""
 
 
 def detect_damage(pixels: np.ndarray) -> np.ndarray:
     """A mask the size of ``pixels`` (HxWx3 or HxW float in [0, 1]): 1.0 on damage, 0.0 elsewhere."""
     h, w = pixels.shape[:2]
-    luma = luminance(pixels)
     scale = min(1.0, DETECT_SIDE / max(h, w))
     if scale < 1.0:
-        luma = cv2.resize(luma, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    mask = np.zeros(luma.shape, bool)
-    for labels, features in candidates(luma):
-        keep = np.concatenate([[False], features @ WEIGHTS > 0])
+        pixels = cv2.resize(np.ascontiguousarray(pixels, dtype=np.float32),
+                            (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    mask = np.zeros(pixels.shape[:2], bool)
+    for labels, features in candidates(pixels):
+        keep = np.concatenate([[False], damage_score(features) > 0])
         mask |= keep[labels]
     mask = cv2.dilate(mask.astype(np.uint8), _disk(3))
     if scale < 1.0:
         mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
     return mask.astype(np.float32)
+
+
+def damage_score(features: np.ndarray) -> np.ndarray:
+    """The classifier's score of each row of :data:`FEATURES`: positive for damage."""
+    hidden = (features - damage_weights.MEAN) / damage_weights.SCALE
+    for weight, bias in damage_weights.LAYERS[:-1]:
+        hidden = np.tanh(hidden @ weight + bias)
+    weight, bias = damage_weights.LAYERS[-1]
+    return (hidden @ weight + bias)[:, 0]
 
 
 def luminance(pixels: np.ndarray) -> np.ndarray:
@@ -83,27 +100,46 @@ def luminance(pixels: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(pixels[..., :3], dtype=np.float32), cv2.COLOR_RGB2GRAY)
 
 
-def candidates(luma: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def chroma(pixels: np.ndarray) -> np.ndarray:
+    """How far each pixel is from neutral gray (the spread of its channels), HxW float32."""
+    if pixels.ndim == 2:
+        return np.zeros(pixels.shape, np.float32)
+    rgb = np.asarray(pixels[..., :3], dtype=np.float32)
+    return rgb.max(axis=2) - rgb.min(axis=2)
+
+
+@dataclass(frozen=True)
+class _Maps:
+    """What the photo's components are measured on."""
+
+    luma: np.ndarray
+    chroma: np.ndarray
+    noise: float
+
+
+def candidates(pixels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """For light, then dark structures: (labels, features) of the candidate components.
 
     ``labels`` is HxW int32 (0 = none); ``features`` has one row per label 1..N with the
     columns named in :data:`FEATURES`. Only components of a damage-like shape are given.
     """
-    noise = _noise_level(luma)
+    luma = luminance(pixels)
+    maps = _Maps(luma, chroma(pixels), _noise_level(luma))
     lo, hi = np.percentile(luma, [2, 98])
     tone = (luma - lo) / max(hi - lo, 1e-3)
     found = []
     for polarity in (1.0, -1.0):
         hat = _thin_response(luma, polarity)
-        ratio = hat / np.maximum(_busyness(hat), max(FLOOR, NOISE_K * noise))
-        found.append((hat, ratio, ((ratio > STANDS_OUT) & (hat > MIN_CONTRAST)).astype(np.uint8)))
-    (light_hat, light_ratio, light), (dark_hat, dark_ratio, dark) = found
-    return [_components(luma, tone, light_hat, light_ratio, light, dark),
-            _components(luma, 1 - tone, dark_hat, dark_ratio, dark, light)]
+        busy = np.maximum(_busyness(hat), max(FLOOR, NOISE_K * maps.noise))
+        ratio = hat / busy
+        found.append((hat, ratio, busy, ((ratio > STANDS_OUT) & (hat > MIN_CONTRAST)).astype(np.uint8)))
+    (light_hat, light_ratio, light_busy, light), (dark_hat, dark_ratio, dark_busy, dark) = found
+    return [_components(maps, tone, light_hat, light_ratio, light_busy, light, dark, polarity=1.0),
+            _components(maps, 1 - tone, dark_hat, dark_ratio, dark_busy, dark, light, polarity=-1.0)]
 
 
-def _components(luma: np.ndarray, tone: np.ndarray, hat: np.ndarray, ratio: np.ndarray, mask: np.ndarray,
-                opposite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _components(maps: _Maps, tone: np.ndarray, hat: np.ndarray, ratio: np.ndarray, busy: np.ndarray,
+                mask: np.ndarray, opposite: np.ndarray, polarity: float) -> tuple[np.ndarray, np.ndarray]:
     """Label ``mask`` (uint8) and measure each component; ``tone`` is 1 at the extreme damage of this polarity has."""
     count, labels, stats = cv2.connectedComponentsWithStats(mask, connectivity=8)[:3]
     flat = labels.ravel()
@@ -121,21 +157,36 @@ def _components(luma: np.ndarray, tone: np.ndarray, hat: np.ndarray, ratio: np.n
     peak = np.zeros(count)
     np.maximum.at(peak, flat[inside], hat.ravel()[inside])
     spread = np.sqrt(np.maximum(mean(tone ** 2) - mean(tone) ** 2, 0))
-    # What lies just around a component: the opposite polarity there means an edge or a pattern.
+    # What lies just around a component: the opposite polarity there means an edge or a
+    # pattern; its colour and tone say whether the component is a neutral mark on it.
     around = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32).ravel()[~inside]
-    opposite_around = (np.bincount(around, weights=opposite.ravel()[~inside], minlength=count)
-                       / np.maximum(np.bincount(around, minlength=count), 1))
+    ring = np.maximum(np.bincount(around, minlength=count), 1)
+
+    def mean_around(values: np.ndarray) -> np.ndarray:
+        return np.bincount(around, weights=values.ravel()[~inside], minlength=count) / ring
+
+    chroma_in, chroma_around = mean(maps.chroma), mean_around(maps.chroma)
     long_ = (length >= MIN_LENGTH).astype(np.float64)
     features = np.column_stack([
         mean(tone),
         np.log(np.maximum(mean(ratio), 1e-3)),
-        np.log(peak / (mean(_edge_deviation(luma, mask)) + 0.01) + 1e-6),
+        np.log(peak / (mean(_edge_deviation(maps.luma, mask)) + 0.01) + 1e-6),
         mean(_line_support(mask)) * long_,
         long_,
         np.log(spread / (mean(hat) + 0.02) + 0.01),
-        opposite_around,
+        mean_around(opposite),
         np.minimum(extent, 1.5) * long_,
-        np.ones(count),
+        np.log(np.maximum(area, 1)),
+        np.log(length + 1),
+        width,
+        np.log(mean(hat) + 1e-3),
+        np.log(mean(busy)),
+        chroma_in,
+        chroma_around,
+        chroma_in - chroma_around,
+        np.abs(mean(maps.luma) - mean_around(maps.luma)),
+        np.full(count, float(polarity > 0)),
+        np.full(count, 100 * maps.noise),
     ])
     shaped = (width <= MAX_WIDTH) & ((length >= MIN_LENGTH) | (area <= SPECK_AREA))
     shaped[0] = False
