@@ -21,17 +21,24 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--self-test"]:  # the spelling installers and users are told about
         argv = ["self-test", *argv[1:]]
-    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
-        return _open_window(argv[0] if argv else None)
-    parser = _parser()
+    if not argv:
+        return _open_window(None)
+    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        if len(argv) == 1 and Path(argv[0]).exists():
+            return _open_window(argv[0])
+        print(f"palette-desktop: '{argv[0]}' is not a command ({', '.join(COMMANDS)}) nor a photo to open "
+              "(see palette-desktop --help)", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        args = parser.parse_args(argv)
+        args = _arguments(argv)
     except SystemExit as exc:  # --help, --version, or a bad option already reported on one line
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
         return _open_window(None)
     try:
         return args.run(args)
+    except SystemExit as exc:  # a passed-on command's own --help or usage error
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except Cancelled:
         print("palette-desktop: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
@@ -46,15 +53,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with its errors on one line, like every other failure, and exit code 2."""
+PASSED_ON = {"eval": lambda: _eval, "train": lambda: _model_command("train"), "export": lambda: _model_command("export")}
+"""Commands whose own parser reads everything after the name, --help included."""
 
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"palette-desktop: {message} (see {self.prog} --help)\n")
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    if argv[0] in PASSED_ON:  # argparse would take their leading options (say --help) as its own
+        return argparse.Namespace(command=argv[0], rest=argv[1:], run=PASSED_ON[argv[0]]())
+    return _parser().parse_args(argv)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="palette-desktop", description=__doc__.splitlines()[0])
+    parser = cli_options.Parser(prog="palette-desktop", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"palette-desktop {__version__}")
     parser.add_argument("--self-test", action="store_true", help="same as the self-test command")
     parser.set_defaults(command=None)

@@ -17,6 +17,13 @@ from palette_desktop.core.errors import TaskError
 if TYPE_CHECKING:
     from palette_desktop.tasks.extend import Margins
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, like every other failure, and exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"palette-desktop: {message} (see {self.prog} --help)\n")
+
+
 MAX_STEPS = 1000
 MAX_SEED = 2**32 - 1
 MAX_ASPECT = 20.0

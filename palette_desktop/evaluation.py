@@ -15,13 +15,13 @@ function the app uses, at the eval size, beside its baseline computed in the sam
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from palette_desktop import cli_options
 from palette_desktop.core.baselines import classical_fill, nl_means_denoise, reflect_fill, telea_fill
 from palette_desktop.core.color import colorfulness, to_gray
 from palette_desktop.core.conditions import Task
@@ -191,7 +191,7 @@ def grid_image(results: list[TaskResult], tile: int = 160) -> np.ndarray:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="palette-desktop eval", description=__doc__.splitlines()[0])
+    p = cli_options.Parser(prog="palette-desktop eval", description=__doc__.splitlines()[0])
     p.add_argument("model", type=Path, help="model folder")
     p.add_argument("photos", type=Path, help="folder of held-out photos (searched recursively)")
     p.add_argument("--out", type=Path, default=Path("eval"), help="folder for report.md and grid.png")

@@ -508,3 +508,22 @@ def test_onnx_runtime_leaves_no_trace_and_never_touches_the_network(tmp_path, da
     window = subprocess.run([sys.executable, "-c", "import palette_desktop.app.main, onnxruntime"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert window.returncode == 0 and list(home.iterdir()) == [], window.stderr
+
+
+@pytest.mark.parametrize("command, flag", [("eval", "--help"), ("train", "-h"), ("export", "--help")])
+def test_the_model_commands_answer_help(capsys, command, flag):
+    code, out, err = _run(capsys, command, flag)
+    assert code == 0 and out.startswith(f"usage: palette-desktop {command}") and not err
+
+
+def test_a_model_command_refuses_a_bad_option_on_one_line(capsys):
+    code, _, err = _run(capsys, "export", "--working-size", "many", "a.pt", "out")
+    assert code == 2 and len(err.splitlines()) == 1 and "see palette-desktop export --help" in err
+
+
+@pytest.mark.parametrize("argv", [["mask2", "--detect", "damage", "a.png", "m.png"], ["no-such-photo.jpg"]])
+def test_an_unknown_command_or_a_missing_photo_is_said_not_opened_in_the_window(capsys, monkeypatch, tmp_path, argv):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, *argv)
+    assert code == 2 and not out and len(err.splitlines()) == 1
+    assert f"'{argv[0]}' is not a command" in err

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import torch
 
+from palette_desktop import cli_options
 from palette_desktop.core.errors import TaskError
 from palette_desktop.model.config import TINY, UNetConfig
 from palette_desktop.model.export import export_model
@@ -15,7 +15,7 @@ from palette_desktop.model.train import SCHEDULE, TrainConfig, load_checkpoint, 
 
 
 def train(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="palette-desktop train", description="Train the multi-task model on photo folders.")
+    p = cli_options.Parser(prog="palette-desktop train", description="Train the multi-task model on photo folders.")
     p.add_argument("data", nargs="+", help="folders of photos (searched recursively) or packs (.tar)")
     p.add_argument("--out", required=True, help="run folder: checkpoint.pt and log.jsonl go here")
     p.add_argument("--steps", type=int, default=10_000)
@@ -58,7 +58,7 @@ def train(argv: list[str]) -> int:
 
 
 def export(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="palette-desktop export", description="Write a model folder from a checkpoint.")
+    p = cli_options.Parser(prog="palette-desktop export", description="Write a model folder from a checkpoint.")
     p.add_argument("checkpoint", type=Path, help="a training checkpoint.pt or a round's ema.pt")
     p.add_argument("out", type=Path, help="model folder to write (model.onnx, model.pt, manifest.json, MODEL_CARD.md)")
     p.add_argument("--name", default="palette-small")
