@@ -2,7 +2,9 @@
 
 Detect Damage marks the scratches, cracks and dust it finds on the brush mask, as one
 undo step, and picks the Brush: the user erases what is not damage (or paints what it
-missed) before Inpaint. Restore Old Photo runs tasks/auto.py's steps as one job on the
+missed) before Inpaint. It looks on a pool thread (up to a few seconds on a large scan),
+so the window keeps answering meanwhile; it needs no model, so it does not queue behind
+the engine. Restore Old Photo runs tasks/auto.py's steps as one job on the
 engine — detect, repair, clean up, colorize if black and white — with one progress bar
 and one Cancel; each step's result lands on the history as its own entry the moment it
 is done, so the user can step back to before Colorize, fix the mask and go on from
@@ -12,8 +14,8 @@ there. A cancel keeps the steps already done.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QCheckBox, QDialog, QDialogButtonBox, QLabel, QRadioButton,
+from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QLabel, QRadioButton,
                                QVBoxLayout, QWidget)
 
 from palette_desktop.app.document import PhotoChange, mask_change
@@ -58,6 +60,7 @@ class OldPhotoTools(QObject):
     """A window's Detect Damage and Restore Old Photo actions and the job that runs the steps."""
 
     stepDone = Signal(object, object)  # Job, StepResult: emitted on the engine thread, handled on the GUI's
+    detected = Signal(object, object)  # Photo, mask or error text: emitted on a pool thread, handled on the GUI's
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -66,6 +69,7 @@ class OldPhotoTools(QObject):
         self._starting = False  # the engine tells the window it is busy before run_work returns the job
         self.dialog: RestoreDialog | None = None
         self._expected: Photo | None = None  # the photo the next step's result must follow
+        self.detecting: Photo | None = None  # the photo being examined by Detect Damage
         a = window._action
         a("detect_damage", "&Detect Damage", "Ctrl+Shift+D",
           "Mark scratches, cracks and dust on the mask; erase what is not damage, then Inpaint",
@@ -74,6 +78,7 @@ class OldPhotoTools(QObject):
           "Repair damage, clean up, colorize if black and white: each step on the history", self.restore_dialog,
           "restore-old").setIconText("Restore Old")
         self.stepDone.connect(self._on_step, Qt.ConnectionType.QueuedConnection)
+        self.detected.connect(self._on_detected, Qt.ConnectionType.QueuedConnection)
         engine = window.engine
         engine.finished.connect(lambda job, _results: self._ended(job, f"{LABEL}: done"))
         engine.failed.connect(lambda job, _message: self._ended(job, None))
@@ -88,22 +93,45 @@ class OldPhotoTools(QObject):
 
     def update_actions(self, *_args) -> None:
         window = self.window
-        idle = window.document is not None and not window.engine.busy and window.picker is None
+        idle = (window.document is not None and not window.engine.busy and window.picker is None
+                and self.detecting is None)
         tasks = set(window.model.manifest.tasks) if window.model is not None else set()
         window.actions["detect_damage"].setEnabled(idle)
         window.actions["restore_old"].setEnabled(idle and {"inpaint", "jpeg", "colorize"} <= tasks)
 
     # -- detect ------------------------------------------------------------------------
     def detect(self) -> None:
-        """Add the damage found to the mask (one undo step) and pick the Brush to correct it."""
+        """Look for damage on a pool thread; what it finds is added to the mask (one undo step)."""
         window, doc = self.window, self.window.document
-        if doc is None or window.engine.busy:
+        if doc is None or window.engine.busy or self.detecting is not None:
             return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            found = detect_damage(doc.photo.pixels)
-        finally:
-            QApplication.restoreOverrideCursor()
+        photo = self.detecting = doc.photo
+        self.update_actions()
+        window.statusBar().showMessage("Looking for scratches, cracks and dust…")
+
+        def look() -> None:  # on a pool thread
+            try:
+                found: np.ndarray | str = detect_damage(photo.pixels)
+            except MemoryError:
+                found = "out of memory while looking for damage"
+            try:
+                self.detected.emit(photo, found)
+            except RuntimeError:  # the window closed meanwhile
+                pass
+
+        QThreadPool.globalInstance().start(look)
+
+    def _on_detected(self, photo: Photo, found: np.ndarray | str) -> None:
+        """Add what was found to the mask and pick the Brush to correct it, if the photo is still open."""
+        window, doc = self.window, self.window.document
+        self.detecting = None
+        self.update_actions()
+        if isinstance(found, str):
+            window.statusBar().showMessage(f"Detect Damage: {found}", 6000)
+            return
+        if doc is None or doc.photo is not photo:
+            window.statusBar().showMessage("The photo changed while damage was looked for; look again", 6000)
+            return
         share = float(found.mean())
         if share == 0:
             window.statusBar().showMessage("No scratches, cracks or dust found; paint the damage with the Brush", 6000)
