@@ -299,12 +299,14 @@ def test_batch_inpaint_takes_masks_from_a_folder(capsys, tmp_path, data_dir, tin
 def test_the_console_script_runs_as_a_process(tmp_path, data_dir, tiny_model_dir):
     out = tmp_path / "o.png"
     ok = subprocess.run([sys.executable, "-m", "palette_desktop", "restore", "--task", "jpeg", str(data_dir / "shirt.jpg"),
-                         str(out), "--model", str(tiny_model_dir), "--steps", "1"], capture_output=True, text=True)
+                         str(out), "--model", str(tiny_model_dir), "--steps", "1"], capture_output=True, text=True,
+                        timeout=300)
     assert ok.returncode == 0 and out.exists(), ok.stderr
     bad = subprocess.run([sys.executable, "-m", "palette_desktop", "restore", "--task", "jpeg", str(tmp_path / "none.jpg"),
-                          str(out)], capture_output=True, text=True)
+                          str(out)], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and bad.stderr.strip() == "palette-desktop: none.jpg: no such file"
-    version = subprocess.run([sys.executable, "-m", "palette_desktop", "--version"], capture_output=True, text=True)
+    version = subprocess.run([sys.executable, "-m", "palette_desktop", "--version"], capture_output=True, text=True,
+                             timeout=120)
     assert version.returncode == 0 and version.stdout.startswith("palette-desktop ")
 
 

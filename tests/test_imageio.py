@@ -216,7 +216,7 @@ def test_a_short_write_is_caught_without_root(tmp_path):
         f"    save_image(photo, {str(tmp_path / 'cut.jpg')!r})\n"
         "except ImageError as exc:\n"
         "    print(exc); sys.exit(3)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 3 and "could not write" in done.stdout, done.stderr
     assert list(tmp_path.iterdir()) == []
 
