@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from palette_desktop.core.errors import TaskError
 
@@ -38,6 +38,11 @@ def _whole(text: str, low: int, high: int, what: str) -> int:
     if value is None or not low <= value <= high:
         raise argparse.ArgumentTypeError(f"{what} must be a whole number from {low} to {high}, not {text!r}")
     return value
+
+
+def whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    """A parser type for a whole number from ``low`` to ``high``."""
+    return lambda text: _whole(text, low, high, what)
 
 
 def steps(text: str) -> int:

@@ -15,6 +15,7 @@ function the app uses, at the eval size, beside its baseline computed in the sam
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,16 +191,24 @@ def grid_image(results: list[TaskResult], tile: int = 160) -> np.ndarray:
     return np.vstack(rows)
 
 
+def _cases(text: str) -> tuple[str, ...]:
+    cases = tuple(text.split(","))
+    if unknown := set(cases) - set(CASES):
+        raise argparse.ArgumentTypeError(f"no such task {', '.join(sorted(unknown))} (choose from {', '.join(CASES)})")
+    return cases
+
+
 def main(argv: list[str]) -> int:
     p = cli_options.Parser(prog="palette-desktop eval", description=__doc__.splitlines()[0])
     p.add_argument("model", type=Path, help="model folder")
     p.add_argument("photos", type=Path, help="folder of held-out photos (searched recursively)")
     p.add_argument("--out", type=Path, default=Path("eval"), help="folder for report.md and grid.png")
-    p.add_argument("--limit", type=int, default=24, help="photos to use, spread evenly over the folder")
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--steps", type=int)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--tasks", default=",".join(CASES), help=f"some of {', '.join(CASES)}")
+    p.add_argument("--limit", type=cli_options.whole(1, 100_000, "the number of photos"), default=24,
+                   help="photos to use, spread evenly over the folder")
+    p.add_argument("--size", type=cli_options.whole(32, 4096, "the crop side"), default=256, help="crop side in px")
+    p.add_argument("--steps", type=cli_options.steps, help="default: the model's")
+    p.add_argument("--seed", type=cli_options.seed, default=0)
+    p.add_argument("--tasks", type=_cases, default=CASES, help=f"some of {', '.join(CASES)}, comma-separated")
     p.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto")
     args = p.parse_args(argv)
     files = sorted(f for f in args.photos.rglob("*") if f.suffix.lower() in READ_SUFFIXES)
@@ -208,11 +217,8 @@ def main(argv: list[str]) -> int:
     pick = np.linspace(0, len(files) - 1, min(args.limit, len(files))).round().astype(int)
     photos = [files[i] for i in pick]
     model = load_model(args.model, Backend(args.backend))
-    steps = args.steps or model.manifest.default_steps
-    cases = tuple(args.tasks.split(","))
-    if unknown := set(cases) - set(CASES):
-        raise TaskError(f"--tasks: no such task {', '.join(sorted(unknown))} (choose from {', '.join(CASES)})")
-    results = evaluate(model, photos, size=args.size, steps=steps, seed=args.seed, cases=cases)
+    steps = model.manifest.default_steps if args.steps is None else args.steps
+    results = evaluate(model, photos, size=args.size, steps=steps, seed=args.seed, cases=args.tasks)
     args.out.mkdir(parents=True, exist_ok=True)
     report = report_markdown(results, model, len(photos), args.size, steps)
     (args.out / "report.md").write_text(report, encoding="utf-8")

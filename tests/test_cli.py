@@ -529,3 +529,12 @@ def test_an_unknown_command_or_a_missing_photo_is_said_not_opened_in_the_window(
     code, out, err = _run(capsys, *argv)
     assert code == 2 and not out and len(err.splitlines()) == 1
     assert f"'{argv[0]}' is not a command" in err
+
+
+@pytest.mark.parametrize("option, message", [(["--limit", "0"], "number of photos must be"),
+                                             (["--size", "-5"], "crop side must be"),
+                                             (["--steps", "0"], "steps must be"),
+                                             (["--tasks", "jpeg,paint"], "no such task paint")])
+def test_eval_checks_its_options_before_loading_a_model(capsys, tmp_path, data_dir, option, message):
+    code, out, err = _run(capsys, "eval", tmp_path / "no-model", data_dir, *option)
+    assert code == 2 and not out and len(err.splitlines()) == 1 and message in err, err
