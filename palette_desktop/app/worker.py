@@ -152,7 +152,10 @@ class _Worker(QObject):
             else:
                 self.finished.emit(job, apply_task(job.photo, job.request, model, job.state))
         except Cancelled:
-            self.cancelled.emit(job)
+            if job.is_batch:  # cancelled before its first photo: it still ends with its (empty) report
+                self.batchFinished.emit(job, BatchReport(cancelled=True, not_started=[i.source for i in job.items]))
+            else:
+                self.cancelled.emit(job)
         except PaletteError as exc:
             self.failed.emit(job, str(exc))
         except MemoryError:

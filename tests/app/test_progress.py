@@ -82,11 +82,13 @@ def test_the_estimate_follows_the_pace_of_the_work():
         ["less than a second", "8 s", "1 min 15 s", "12 min", "1 h 7 min"]
 
 
-def test_no_stale_progress_after_a_batch(make_window, qtbot, tmp_path, data_dir, photo_path):
+@pytest.mark.parametrize("cancelled", [False, True], ids=["finished", "cancelled"])
+def test_no_stale_progress_after_a_batch(make_window, qtbot, tmp_path, data_dir, photo_path, cancelled):
     window = make_window()
     scans = tmp_path / "scans"
     scans.mkdir()
-    shutil.copy(data_dir / "shirt.jpg", scans / "shirt.jpg")
+    for index in range(4 if cancelled else 1):
+        shutil.copy(data_dir / "shirt.jpg", scans / f"shirt{index}.jpg")
     window.open_batch()
     dialog = window.batch_dialog
     dialog.input.set_path(scans)
@@ -95,7 +97,9 @@ def test_no_stale_progress_after_a_batch(make_window, qtbot, tmp_path, data_dir,
     dialog.quality.setCurrentIndex(0)
     with qtbot.waitSignal(window.engine.batchFinished, timeout=60000):
         dialog.start()
-    assert dialog.report.done
+        if cancelled:  # at once: the first photo's first step stops it
+            dialog.cancel_button.click()
+    assert dialog.report.cancelled if cancelled else dialog.report.done
     dialog.close()
 
     def stale() -> list[str]:
