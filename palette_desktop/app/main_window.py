@@ -39,6 +39,7 @@ from palette_desktop.core.masks import feather
 from palette_desktop.engine.loader import Backend, LoadedModel, bundled_models_dir, default_model_dir, find_models
 from palette_desktop.engine.manifest import read_manifest
 from palette_desktop.resources import resource
+from palette_desktop.tasks.extend import Margins
 from palette_desktop.tasks.run import TaskRequest
 
 APP_TITLE = "Palette Desktop"
@@ -585,6 +586,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, picker)
         picker.show()
         self.canvas.set_mask(None)
+        self.canvas.set_margins(Margins())  # the extend frame hugs the candidate shown, not a canvas to grow
         self.canvas.set_origin((doc.origin[0] + job.shift[0], doc.origin[1] + job.shift[1]))
         self._update_actions()
         picker.start()
@@ -598,6 +600,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_photo(doc.photo)
             self.canvas.set_origin(doc.origin)
             self.canvas.set_mask(doc.mask)
+            self.extend_frame.show()
 
     def _apply_result(self, job: Job, result: Photo, label: str | None = None) -> None:
         doc = self.document

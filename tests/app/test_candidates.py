@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from palette_desktop.app.tools import Tool
 from palette_desktop.core.conditions import Task
+from palette_desktop.tasks.extend import Margins
 
 
 @pytest.fixture()
@@ -93,6 +94,7 @@ def test_extend_candidates_show_the_grown_canvas_and_the_original_inside_it(wind
         window.run_task(Task.EXTEND)
     _, photos = result.args
     assert shown(window) is photos[0] and shown(window).size == (180, 120)
+    assert window.canvas.margins == Margins()  # no frame to grow drawn around the candidate
     qtbot.keyClick(window.canvas, Qt.Key.Key_0)
     before = shown(window)
     assert before.size == (180, 120)  # the original in place, the new border left empty
@@ -100,4 +102,15 @@ def test_extend_candidates_show_the_grown_canvas_and_the_original_inside_it(wind
     assert np.array_equal(before.pixels[:, 20:], window.document.photo.pixels)
     qtbot.keyClick(window.canvas, Qt.Key.Key_1)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
-    assert window.document.photo.size == (180, 120)
+    assert window.document.photo.size == (180, 120) and window.canvas.margins == Margins()
+
+
+def test_discarded_extend_candidates_leave_the_frame_where_it_was(window, qtbot):
+    window.options_panel.candidates.setValue(2)
+    window.set_tool(Tool.EXTEND)
+    window.extend_panel.spins["left"].setValue(20)
+    with qtbot.waitSignal(window.engine.finished, timeout=30000):
+        window.run_task(Task.EXTEND)
+    assert window.canvas.margins == Margins()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert window.document.photo.size == (160, 120) and window.canvas.margins == Margins(left=20)
