@@ -53,13 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-PASSED_ON = {"eval": lambda: _eval, "train": lambda: _model_command("train"), "export": lambda: _model_command("export")}
+PASSED_ON = {"eval": "score a model against classical baselines", "train": "train a model (needs PyTorch)",
+             "export": "export a model for the application (needs PyTorch)"}
 """Commands whose own parser reads everything after the name, --help included."""
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     if argv[0] in PASSED_ON:  # argparse would take their leading options (say --help) as its own
-        return argparse.Namespace(command=argv[0], rest=argv[1:], run=PASSED_ON[argv[0]]())
+        run = _eval if argv[0] == "eval" else _model_command(argv[0])
+        return argparse.Namespace(command=argv[0], rest=argv[1:], run=run)
     return _parser().parse_args(argv)
 
 
@@ -94,13 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     mask.add_argument("output", type=Path, help="a PNG the size of the photo, white = damage")
     mask.set_defaults(run=_mask)
 
-    evaluate = sub.add_parser("eval", help="score a model against classical baselines", add_help=False)
-    evaluate.add_argument("rest", nargs=argparse.REMAINDER)
-    evaluate.set_defaults(run=_eval)
-    for name in ("train", "export"):
-        cmd = sub.add_parser(name, help=f"{name} a model (needs PyTorch)", add_help=False)
-        cmd.add_argument("rest", nargs=argparse.REMAINDER)
-        cmd.set_defaults(run=_model_command(name))
+    for name, what in PASSED_ON.items():  # listed in the help; main() hands them their arguments
+        sub.add_parser(name, help=what, add_help=False)
     test = sub.add_parser("self-test", help="restore a built-in sample with every task")
     _model_arguments(test)
     test.set_defaults(run=_self_test)

@@ -17,6 +17,7 @@ from palette_desktop.core.errors import TaskError
 if TYPE_CHECKING:
     from palette_desktop.tasks.extend import Margins
 
+
 class Parser(argparse.ArgumentParser):
     """argparse with its errors on one line, like every other failure, and exit code 2."""
 

@@ -47,7 +47,7 @@ class Photos:
 
 
 def _decoded(files: list[bytes], grayscale: list[bool], names: list[str]) -> Photos:
-    return Photos([_decode(("", data))[1] for data in files], grayscale, names, files)
+    return Photos([_decode(data) for data in files], grayscale, names, files)
 
 
 def _photo_files(source: Path) -> Iterator[tuple[str, bytes]]:
@@ -64,10 +64,9 @@ def _photo_files(source: Path) -> Iterator[tuple[str, bytes]]:
         raise FileNotFoundError(f"{source}: not a folder of photos nor a pack")
 
 
-def _decode(item: tuple[str, bytes]) -> tuple[str, np.ndarray | None]:
-    name, data = item
+def _decode(data: bytes) -> np.ndarray | None:
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    return name, None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def load_photos(sources: Sequence[str | Path], min_side: int = 0) -> Photos:
@@ -77,8 +76,8 @@ def load_photos(sources: Sequence[str | Path], min_side: int = 0) -> Photos:
     """
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # cv2 releases the GIL while decoding
         files = [item for source in sources for item in _photo_files(Path(source))]
-        decoded = list(pool.map(_decode, files))
-    kept = [(name, image, data) for (name, image), (_, data) in zip(decoded, files)
+        decoded = list(pool.map(_decode, (data for _, data in files)))
+    kept = [(name, image, data) for image, (name, data) in zip(decoded, files)
             if image is not None and min(image.shape[:2]) >= min_side]
     if not kept:
         raise FileNotFoundError(f"no photos in {', '.join(map(str, sources))}")

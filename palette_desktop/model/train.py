@@ -261,7 +261,7 @@ def _fresh_workers() -> multiprocessing.context.BaseContext:
 
     A fork copies no threads but their locks: a worker forked while OpenCV's pool, Qt,
     ONNX Runtime or CUDA held one hangs at its first call (seen: a test run stuck for an
-    hour). The server imports what the workers need once, so each starts in milliseconds.
+    hour). The server imports what the workers need once, so no worker imports torch again.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
