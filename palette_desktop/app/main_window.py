@@ -312,6 +312,7 @@ class MainWindow(QMainWindow):
         for label in (self.size_label, self.zoom_label, self.backend_label):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
+        self.task_progress.share_room_with([self.zoom_label, self.size_label, self.backend_label])
 
     def _connect(self) -> None:
         h, e, c = self.history, self.engine, self.canvas

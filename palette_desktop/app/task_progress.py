@@ -4,14 +4,14 @@ The tasks count their work through :class:`~palette_desktop.core.progress.TaskSt
 (``plan`` the network steps, then ``step`` each one); the window shows that count as a
 percent of the work with an estimate of the time left, never as "step 1 of 240" (the
 steps of a quality preset are per tile or window, not the work of the whole photo).
-The status bar holds the bar and Cancel, so no tool panel or window size can hide them,
-and the live preview of the area being refined sits in a corner of the canvas.
+The status bar holds the bar and Cancel, so no tool panel or window size can hide them
+(the status bar's other labels give way to them in a narrow window), and the live preview of the area being refined sits in a corner of the canvas.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QImage, QPixmap
@@ -114,6 +114,7 @@ class TaskProgress(QWidget):
     def __init__(self, engine: Engine, cancel: QAction, canvas_viewport: QWidget, parent=None) -> None:
         super().__init__(parent)
         self.job: Job | None = None
+        self.gives_way: Sequence[QWidget] = ()
         self.estimate = TimeLeft()
         self._fraction = 0.0
         self.label = QLabel()
@@ -137,6 +138,31 @@ class TaskProgress(QWidget):
         for signal in (engine.finished, engine.failed, engine.cancelled, engine.batchFinished):
             signal.connect(self._ended)
 
+    def share_room_with(self, others: Sequence[QWidget]) -> None:
+        """The status bar's other widgets, the first to give way first when the bar is too narrow."""
+        self.gives_way = tuple(others)
+        self.parentWidget().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.parentWidget():
+            self._make_room()
+        return False
+
+    def _make_room(self) -> None:
+        """Hide as few of the other widgets as leave the name, the bar and Cancel their full width."""
+        for widget in self.gives_way:
+            widget.setVisible(True)
+        if self.isHidden() or self.parentWidget() is None:
+            return
+        spacing = self.style().pixelMetric(self.style().PixelMetric.PM_LayoutHorizontalSpacing)
+        grip = 24  # the size grip and the status bar's own margins
+        needed = self.sizeHint().width() + grip + sum(w.sizeHint().width() + spacing for w in self.gives_way)
+        for widget in self.gives_way:
+            if needed <= self.parentWidget().width():
+                break
+            widget.setVisible(False)
+            needed -= widget.sizeHint().width() + spacing
+
     def _started(self, job: Job) -> None:
         if job.is_batch:
             return
@@ -148,6 +174,7 @@ class TaskProgress(QWidget):
         self.bar.setFormat("starting…")
         self.bar.setToolTip("")
         self.show()
+        self._make_room()
 
     def _step(self, job: Job, done: int, total: int) -> None:
         if job is not self.job or total <= 0:
@@ -173,3 +200,4 @@ class TaskProgress(QWidget):
         self.bar.setFormat("")
         self.hide()
         self.inset.hide()
+        self._make_room()

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QProgressBar
 from palette_desktop.app.tools import Tool
 from palette_desktop.core.conditions import Task
 
-SIZES = {"default": (1280, 820), "laptop": (1366, 700), "small": (1100, 640)}  # first start; 1366×768 screen
+SIZES = {"default": (1280, 820), "laptop": (1366, 700), "small": (1100, 640),  # first start; 1366×768 screen
+         "narrow": (800, 600)}
 READABLE = re.compile(r"^(\d{1,3}) %")
 
 
@@ -45,10 +46,22 @@ def test_progress_and_cancel_are_in_sight_during_extend(size, window, qtbot):
     assert "left" in bars[0].text()
     cancel = seen_cancel(window)
     assert cancel
+    readable_in_full(window.task_progress)
     with qtbot.waitSignal(window.engine.cancelled, timeout=5000):
         qtbot.mouseClick(cancel[0], Qt.MouseButton.LeftButton)
     assert not seen_progress(window) and not seen_cancel(window)
     assert window.document.photo.size == (160, 120)  # cancelled: nothing changed
+    assert all(on_screen(label) for label in (window.size_label, window.zoom_label, window.backend_label))
+
+
+def readable_in_full(progress) -> None:
+    """The task's name, the bar's text and Cancel each whole, side by side, none drawn over another."""
+    name, bar, cancel = progress.label, progress.bar, progress.cancel
+    assert progress.width() >= progress.minimumSizeHint().width()
+    assert name.width() >= name.fontMetrics().horizontalAdvance(name.text())
+    assert bar.width() > bar.fontMetrics().horizontalAdvance(bar.text())
+    assert name.geometry().right() < bar.geometry().left() and bar.geometry().right() < cancel.geometry().left()
+    assert progress.mapTo(progress.window(), progress.rect().topRight()).x() <= progress.window().width()
 
 
 def test_progress_is_a_percent_of_the_work_and_never_goes_back(window, qtbot):
