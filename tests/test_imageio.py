@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageOps
+import tifffile
+from PIL import ExifTags, Image, ImageCms, ImageOps
 
 from palette_desktop.core.errors import ImageError
 from palette_desktop.core.imageio import Photo, load_image, save_image
@@ -111,6 +112,66 @@ def test_icc_and_exif_are_kept_on_save(tmp_path, data_dir):
         with Image.open(tmp_path / name) as out:
             assert out.info.get("icc_profile") == icc
             assert out.getexif().get(0x010F) == "Kodak"
+
+
+def _scan_metadata() -> tuple[bytes, Image.Exif]:
+    """An ICC profile and EXIF as an archive puts them on a scan: who, whose, and when it was taken."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Artist] = "Jane Doe"
+    exif[ExifTags.Base.Copyright] = "(c) 1952 the Doe family"
+    exif[ExifTags.IFD.Exif] = {ExifTags.Base.DateTimeOriginal: "1952:06:01 12:00:00"}
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), exif
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_a_16_bit_colour_scan_keeps_its_depth_icc_profile_and_exif(tmp_path, data_dir, alpha):
+    icc, exif = _scan_metadata()
+    rgb16 = np.asarray(Image.open(data_dir / "shirt.jpg")).astype(np.uint16) * 257 + 100
+    if alpha:
+        rgb16 = np.dstack([rgb16, np.tile(np.linspace(0, 65535, 160).astype(np.uint16), (120, 1))])
+    src = tmp_path / "scan16.tif"
+    tifffile.imwrite(src, rgb16, photometric="rgb", iccprofile=icc, extrasamples=["unassalpha"] if alpha else None,
+                     extratags=[(ExifTags.Base.Artist, "s", 0, "Jane Doe", True)])
+    photo = load_image(src)
+    assert photo.bit_depth == 16 and photo.icc_profile == icc
+    photo = Photo(photo.pixels, photo.alpha, icc, exif.tobytes(), 16)  # the whole EXIF, as a PNG source has it
+    for name in ("out.png", "out.tif"):
+        saved = save_image(photo, tmp_path / name)
+        assert np.array_equal(cv2.imread(str(tmp_path / name), cv2.IMREAD_UNCHANGED)[..., [2, 1, 0, 3][:rgb16.shape[2]]],
+                              rgb16)
+        with Image.open(tmp_path / name) as out:
+            assert out.info.get("icc_profile") == icc
+            tags = out.getexif()
+            assert tags.get(ExifTags.Base.Artist) == "Jane Doe"
+            assert tags.get(ExifTags.Base.Copyright) == "(c) 1952 the Doe family"
+        taken = tags.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal)
+        if name == "out.png":
+            assert taken == "1952:06:01 12:00:00" and not saved.notes
+        else:  # tifffile writes no EXIF directory: the date stays behind, and the user is told
+            assert taken is None and len(saved.notes) == 1 and "save as PNG" in saved.notes[0]
+
+
+def test_a_tiff_scan_s_own_tags_go_with_it_but_not_its_layout(tmp_path, data_dir):
+    icc, exif = _scan_metadata()
+    src = tmp_path / "scan.tif"
+    Image.open(data_dir / "shirt.jpg").save(src, icc_profile=icc, exif=exif.tobytes())
+    photo = load_image(src)
+    for name in ("out.jpg", "out.png", "out.webp", "out.tif"):
+        assert not save_image(photo, tmp_path / name).notes
+        with Image.open(tmp_path / name) as out:
+            tags = out.getexif()
+            assert out.info.get("icc_profile") == icc
+            assert tags.get(ExifTags.Base.Artist) == "Jane Doe"
+            assert tags.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal) == "1952:06:01 12:00:00"
+            if out.format != "TIFF":  # where the source's strips were is no business of a JPEG's
+                assert ExifTags.Base.StripOffsets not in tags and ExifTags.Base.ImageWidth not in tags
+
+
+def test_a_bmp_says_it_left_the_profile_and_exif_behind(tmp_path, data_dir):
+    icc, exif = _scan_metadata()
+    photo = Photo(load_image(data_dir / "shirt.jpg").pixels, None, icc, exif.tobytes())
+    assert save_image(photo, tmp_path / "out.bmp").notes == ("ICC profile and EXIF not kept: a BMP file cannot hold them",)
+    assert not save_image(load_image(data_dir / "shirt.jpg"), tmp_path / "plain.bmp").notes
 
 
 def test_pixel_limit_gives_a_clear_message(tmp_path, data_dir):

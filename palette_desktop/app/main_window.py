@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         try:
             refuse_original(doc, path)
-            save_image(doc.photo, path, quality=quality)
+            saved = save_image(doc.photo, path, quality=quality)
         except PaletteError as exc:
             self.show_error("Cannot save", str(exc))
             return False
@@ -455,7 +455,7 @@ class MainWindow(QMainWindow):
         self.history.stack.setClean()
         self.settings.set_last_dir("save", path.parent)
         self._update_title()
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.statusBar().showMessage(" · ".join([f"Saved {path}", *saved.notes]), 12000 if saved.notes else 5000)
         return True
 
     def maybe_save(self) -> bool:

@@ -57,17 +57,22 @@ def test_save_on_an_opened_photo_asks_for_a_new_name_and_never_overwrites_it(win
     assert photo_path.read_bytes() == original
 
 
-def test_save_as_jpeg_keeps_the_exif(window, qtbot, tmp_path):
-    from PIL import Image
+def test_saving_keeps_the_profile_and_exif_and_says_what_a_format_cannot_hold(window, qtbot, data_dir, tmp_path):
+    from PIL import ExifTags, Image, ImageCms
 
-    target = tmp_path / "out.jpg"
-    with Image.open(window.document.source) as im:
-        had_exif = len(im.getexif()) > 0
-    assert window.save_to(target, quality=90)
-    assert target.is_file() and load_image(target).size == (160, 120)
-    if had_exif:
-        with Image.open(target) as im:
-            assert len(im.getexif()) > 0
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[ExifTags.Base.Artist] = "Jane Doe"
+    scan = tmp_path / "scan.tif"
+    Image.open(data_dir / "shirt.jpg").save(scan, icc_profile=icc, exif=exif.tobytes())
+    assert window.open_path(scan)
+    _colorize(window, qtbot)
+    assert window.save_to(tmp_path / "out.jpg", quality=90)
+    with Image.open(tmp_path / "out.jpg") as im:
+        assert im.info.get("icc_profile") == icc and im.getexif().get(ExifTags.Base.Artist) == "Jane Doe"
+    assert window.statusBar().currentMessage() == f"Saved {tmp_path / 'out.jpg'}"
+    assert window.save_to(tmp_path / "out.bmp")
+    assert window.statusBar().currentMessage().endswith("ICC profile and EXIF not kept: a BMP file cannot hold them")
 
 
 def test_a_save_error_is_shown_and_the_work_kept(window, qtbot, tmp_path):
