@@ -165,17 +165,22 @@ def _request(args: argparse.Namespace, model, size: tuple[int, int] | None = Non
 
 
 class _Bar:
-    """tqdm progress bar fed by a TaskState."""
+    """tqdm progress bar fed by a TaskState: the percent of the work and the time left.
+
+    A percent, as in the window: the count under it is network evaluations for one task
+    but shares of the whole for ``--task auto``, so as a count it would mislead.
+    """
 
     def __init__(self, desc: str) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=0, desc=desc, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.bar = tqdm(total=100, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
     def __call__(self, report) -> None:
-        self.bar.total = report.total
-        self.bar.n = report.done
-        self.bar.refresh()
+        if report.total > 0:
+            self.bar.n = min(100.0, 100.0 * report.done / report.total)
+            self.bar.refresh()
 
     def close(self) -> None:
         self.bar.close()

@@ -42,6 +42,18 @@ def test_restore_writes_the_result(capsys, tmp_path, data_dir, tiny_model_dir, t
     assert size == {"extend": (176, 124) if "--extend" in extra else (160, 160)}.get(task, (160, 120))
 
 
+@pytest.mark.parametrize("task", ["auto", "jpeg"])
+def test_progress_is_a_percent_of_the_work_with_the_time_left(capsys, tmp_path, data_dir, tiny_model_dir, task):
+    code, _, err = _run(capsys, "restore", "--task", task, data_dir / "shirt.jpg", tmp_path / "out.png",
+                        "--model", tiny_model_dir, "--steps", "30")
+    assert code == 0, err
+    updates = [line for line in re.split(r"[\r\n]+", err) if line.startswith("shirt.jpg")]
+    percents = [int(re.match(r"shirt\.jpg:\s+(\d+)%\|", line).group(1)) for line in updates]
+    assert percents and percents == sorted(percents) and percents[-1] == 100
+    assert all(re.search(r"\| \d\d:\d\d<(\d\d:\d\d|\?)\s*$", line) for line in updates)  # elapsed<left
+    assert "step" not in err  # a count of network steps (or of thousandths, for auto) is not the work
+
+
 def test_restore_inpaint_with_a_mask_file(capsys, tmp_path, data_dir, tiny_model_dir):
     mask = np.zeros((120, 160), np.uint8)
     mask[40:60, 30:90] = 255
