@@ -151,6 +151,15 @@ def test_a_16_bit_colour_scan_keeps_its_depth_icc_profile_and_exif(tmp_path, dat
             assert taken is None and len(saved.notes) == 1 and "save as PNG" in saved.notes[0]
 
 
+def test_a_16_bit_colour_tiff_takes_tags_in_any_characters(tmp_path):
+    exif = Image.Exif()
+    exif[ExifTags.Base.Artist] = "Jürgen Müller".encode()  # UTF-8, as many scanners write it
+    photo = Photo(np.full((16, 16, 3), 0.5, np.float32), exif=exif.tobytes(), bit_depth=16)
+    save_image(photo, tmp_path / "out.tif")
+    with Image.open(tmp_path / "out.tif") as out:
+        assert out.getexif()[ExifTags.Base.Artist].encode("latin-1") == "Jürgen Müller".encode()
+
+
 def test_a_tiff_scan_s_own_tags_go_with_it_but_not_its_layout(tmp_path, data_dir):
     icc, exif = _scan_metadata()
     src = tmp_path / "scan.tif"

@@ -301,10 +301,11 @@ def _encode_sixteen_bit_colour(photo: Photo, fmt: str, keep_alpha: bool, notes: 
             raise ImageError("OpenCV could not encode the 16-bit image")
         return with_metadata(encoded.tobytes(), photo.icc_profile, photo.exif)
     buffer = io.BytesIO()
-    # zlib level 1 in strips of 256 rows, compressed on all cores: a 24 MP scan in 1.1 s and
+    # zlib level 1 in strips of 256 rows, compressed in parallel: a 24 MP scan in 1.1 s and
     # 107 MB, against 1.5 s and 122 MB for OpenCV's LZW.
-    tifffile.imwrite(buffer, rgb, photometric="rgb", compression="zlib", compressionargs={"level": 1}, predictor=True,
-                     rowsperstrip=256, metadata=None, software=False, extrasamples=["unassalpha"] if keep_alpha else None, iccprofile=photo.icc_profile,
+    tifffile.imwrite(buffer, rgb, photometric="rgb", compression="zlib", compressionargs={"level": 1},
+                     predictor=True, rowsperstrip=256, maxworkers=os.cpu_count(), metadata=None, software=False,
+                     extrasamples=["unassalpha"] if keep_alpha else None, iccprofile=photo.icc_profile,
                      extratags=_exif_text_tags(photo.exif, notes))
     return buffer.getvalue()
 
@@ -319,7 +320,8 @@ def _exif_text_tags(exif_bytes: bytes | None, notes: list[str]) -> list[tuple]:
     if len(text) < len(exif):
         notes.append("EXIF: only its text tags (artist, copyright, description…) kept in a 16-bit colour TIFF; "
                      "save as PNG to keep all of it")
-    return [(tag, "s", 0, value, True) for tag, value in sorted(text.items())]
+    # Pillow reads a tag's bytes as Latin-1: back to the same bytes (tifffile takes a str only in ASCII)
+    return [(tag, "s", 0, value.encode("latin-1", "replace"), True) for tag, value in sorted(text.items())]
 
 
 def _encode(photo: Photo, fmt: str, quality: int, notes: list[str]) -> bytes:
