@@ -227,9 +227,9 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _mask(args: argparse.Namespace) -> int:
     from palette_desktop.core.atomic_write import check_output_path, remove_stale_temp_files
-    from palette_desktop.core.damage import detect_damage
     from palette_desktop.core.imageio import load_image
     from palette_desktop.core.masks import write_mask_file
+    from palette_desktop.engine.damage_detector import detect_damage
 
     if args.output.suffix.lower() != ".png":
         raise TaskError(f"{args.output.name}: masks are saved as PNG; end the name with .png")

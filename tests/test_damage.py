@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from palette_desktop.core.damage import DETECT_SIDE, detect_damage
+from palette_desktop.engine.damage_detector import DETECT_SIDE, detect_damage
 from palette_desktop.core.degrade import old_print
 from palette_desktop.core.imageio import load_image
 from palette_desktop.core.synthetic_damage import MatchCounts, add_damage, match
@@ -102,13 +102,44 @@ def test_match_counts_pixels_within_the_tolerance():
     assert scores.f1 == pytest.approx(2 * (8 / 9) * (8 / 16) / (8 / 9 + 8 / 16))
 
 
-def test_the_classifier_takes_every_measurement_the_detector_makes(data_dir):
-    """Adding a measurement without fitting the classifier again fails here, not on a user's photo."""
-    from palette_desktop.core import damage_weights
-    from palette_desktop.core.damage import FEATURES, candidates
+def test_tiles_give_the_mask_one_pass_over_the_whole_photo_gives(data_dir, monkeypatch):
+    """Each tile sees more context than the network uses, so tiling leaves no seams."""
+    import cv2
 
-    assert damage_weights.MEAN.shape == damage_weights.SCALE.shape == (len(FEATURES),)
-    widths = [len(FEATURES)] + [bias.size for _, bias in damage_weights.LAYERS]
-    assert [w.shape for w, _ in damage_weights.LAYERS] == list(zip(widths[:-1], widths[1:])) and widths[-1] == 1
-    for _, features in candidates(_photo(data_dir, "floor.jpg")):
-        assert features.shape[1] == len(FEATURES) and np.isfinite(features).all()
+    from palette_desktop.engine import damage_detector
+
+    pixels = cv2.resize(_photo(data_dir, "floor.jpg"), (1400, 1050), interpolation=cv2.INTER_CUBIC)
+    damaged = add_damage(pixels, np.random.default_rng(4)).image
+    tiled = detect_damage(damaged)
+    monkeypatch.setattr(damage_detector, "TILE", 4096)
+    whole = detect_damage(damaged)
+    assert tiled.sum() > 1000 and (tiled != whole).mean() < 1e-4
+
+
+def test_the_detector_trains_and_runs_in_the_application_as_it_was_trained(tmp_path, data_dir):
+    """Crops, a short training, the threshold, the ONNX export: what ONNX Runtime marks is what torch said,
+    and the exported network trains further from where it was."""
+    import onnxruntime as ort
+    import torch
+
+    from palette_desktop.model import damage_net
+
+    files = [data_dir / name for name in ("floor.jpg", "carpet.jpg", "shirt.jpg", "trousers.jpg")]
+    images, masks = damage_net.training_crops(files, seed=0, size=64, workers=1)
+    assert images.shape == (len(files) * 8, 64, 64, 3) and images.dtype == np.uint8
+    undamaged = masks[3::4]  # the fourth crop of each case is the photo without damage
+    assert not undamaged.any() and masks[0::4].any()
+    net = damage_net.train(images, masks, minutes=0.03, batch=8)
+    threshold, _ = damage_net.pick_threshold(net, files[:1], seed=1)
+    path = tmp_path / "damage_net.onnx"
+    damage_net.export(net, threshold, path, {"photos": len(files)})
+
+    photo = add_damage(_photo(data_dir, "floor.jpg"), np.random.default_rng(9)).image  # 160×120: a multiple of 4
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (marks,) = session.run(["damage"], {"rgb": photo.transpose(2, 0, 1)[None].astype(np.float32)})
+    with torch.no_grad():
+        logits = net(torch.from_numpy(photo).permute(2, 0, 1)[None])[0, 0].numpy()
+    assert np.allclose(marks[0, 0], logits - np.log(threshold / (1 - threshold)), atol=1e-4)
+    assert np.array_equal(marks[0, 0] > 0, damage_net.probabilities(net, photo) > threshold)
+    again = damage_net.load_exported(path)  # to train further from what was shipped
+    assert np.allclose(damage_net.probabilities(again, photo), damage_net.probabilities(net, photo), atol=1e-6)

@@ -22,9 +22,10 @@ from palette_desktop.app.document import PhotoChange, mask_change
 from palette_desktop.app.tools import Tool
 from palette_desktop.app.worker import Job
 from palette_desktop.core.color import is_monochrome
-from palette_desktop.core.damage import detect_damage
+from palette_desktop.core.errors import PaletteError
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.progress import TaskState
+from palette_desktop.engine.damage_detector import detect_damage
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.auto import AutoRequest, Step, StepResult, restore_old_photo
 
@@ -114,6 +115,8 @@ class OldPhotoTools(QObject):
                 found: np.ndarray | str = detect_damage(photo.pixels)
             except MemoryError:
                 found = "out of memory while looking for damage"
+            except PaletteError as exc:  # a broken install: the detector's file missing or damaged
+                found = str(exc)
             try:
                 self.detected.emit(photo, found)
             except RuntimeError:  # the window closed meanwhile

@@ -1,17 +1,21 @@
 """Scratches, cracks and dust drawn on clean photos, with the mask of what was drawn.
 
-The damage detector is measured on these (benchmarks/damage_detection.py), the tests
-assert its recall on them, and training can use the same generator later to learn the
-detector or to teach inpainting what real damage looks like. Numpy and OpenCV only;
-every function takes a ``numpy.random.Generator`` and is deterministic in it.
+The damage detector is trained on these (model/damage_net.py) and measured on them
+(benchmarks/damage_detection.py), and the tests assert its recall on them. Numpy,
+OpenCV and Pillow only; every function takes a ``numpy.random.Generator`` and is
+deterministic in it.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
+
+from palette_desktop.core.degrade import old_print
 
 MASK_THRESHOLD = 0.25
 """A pixel counts as damaged where the damage covers at least this much of it..."""
@@ -56,6 +60,34 @@ def add_damage(image: np.ndarray, rng: np.random.Generator, scratches: tuple[int
     out = np.clip(out, 0, 1).astype(np.float32)
     mask &= np.abs(out - image).max(axis=2) >= VISIBLE_CHANGE
     return Damaged(out, mask)
+
+
+def rescan(print_: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What a flatbed scan of a print adds: slight softness, film grain, JPEG."""
+    out = cv2.GaussianBlur(print_, (0, 0), rng.uniform(0.4, 0.9))
+    grain = cv2.GaussianBlur(rng.normal(0, 1, out.shape[:2]).astype(np.float32), (0, 0), rng.uniform(0.5, 1.0))
+    grain *= rng.uniform(0.015, 0.035) / max(float(grain.std()), 1e-6)
+    out = np.clip(out + grain[..., None] * np.sqrt(np.clip(out, 0.05, 1)), 0, 1)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(out * 255).astype(np.uint8)).save(buffer, "JPEG", quality=int(rng.integers(60, 90)))
+    return np.asarray(Image.open(buffer).convert("RGB"), np.float32) / 255
+
+
+def damage_cases(photo: np.ndarray, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The two cases the detector meets, each as (undamaged, damaged, true mask):
+
+    - "photo": damage drawn on the colour photo itself;
+    - "old scan": the photo as an old print (gray, sepia or faded), damaged, then
+      scanned again: the scanner's softness, film grain and JPEG on top of the damage.
+    """
+    damaged = add_damage(photo, rng)
+    aged = old_print(photo, rng)
+    old = add_damage(aged, rng)
+    state = rng.bit_generator.state
+    clean_scan = rescan(aged, rng)
+    rng.bit_generator.state = state  # the same scanner noise on the damaged copy
+    return {"photo": (photo, damaged.image, damaged.mask),
+            "old scan": (clean_scan, rescan(old.image, rng), old.mask)}
 
 
 def _scratch(alpha: np.ndarray, rng: np.random.Generator) -> None:
