@@ -1,4 +1,5 @@
-"""``--self-test``: restore the built-in sample with every task, find a scratch drawn on it, and check what must hold.
+"""``--self-test``: restore the built-in sample with every task, find a scratch drawn on
+it, and check what must hold.
 
 Run by the installer build on the fresh bundle, and by users who want to know the
 install works. Exits non-zero on the first broken invariant.

@@ -137,8 +137,8 @@ def test_a_16_bit_colour_scan_keeps_its_depth_icc_profile_and_exif(tmp_path, dat
     photo = Photo(photo.pixels, photo.alpha, icc, exif.tobytes(), 16)  # the whole EXIF, as a PNG source has it
     for name in ("out.png", "out.tif"):
         saved = save_image(photo, tmp_path / name)
-        assert np.array_equal(cv2.imread(str(tmp_path / name), cv2.IMREAD_UNCHANGED)[..., [2, 1, 0, 3][:rgb16.shape[2]]],
-                              rgb16)
+        written = cv2.imread(str(tmp_path / name), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(written[..., [2, 1, 0, 3][:rgb16.shape[2]]], rgb16)
         with Image.open(tmp_path / name) as out:
             assert out.info.get("icc_profile") == icc
             tags = out.getexif()
@@ -179,7 +179,8 @@ def test_a_tiff_scan_s_own_tags_go_with_it_but_not_its_layout(tmp_path, data_dir
 def test_a_bmp_says_it_left_the_profile_and_exif_behind(tmp_path, data_dir):
     icc, exif = _scan_metadata()
     photo = Photo(load_image(data_dir / "shirt.jpg").pixels, None, icc, exif.tobytes())
-    assert save_image(photo, tmp_path / "out.bmp").notes == ("ICC profile and EXIF not kept: a BMP file cannot hold them",)
+    notes = save_image(photo, tmp_path / "out.bmp").notes
+    assert notes == ("ICC profile and EXIF not kept: a BMP file cannot hold them",)
     assert not save_image(load_image(data_dir / "shirt.jpg"), tmp_path / "plain.bmp").notes
 
 

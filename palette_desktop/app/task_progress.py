@@ -5,7 +5,8 @@ The tasks count their work through :class:`~palette_desktop.core.progress.TaskSt
 percent of the work with an estimate of the time left, never as "step 1 of 240" (the
 steps of a quality preset are per tile or window, not the work of the whole photo).
 The status bar holds the bar and Cancel, so no tool panel or window size can hide them
-(the status bar's other labels give way to them in a narrow window), and the live preview of the area being refined sits in a corner of the canvas.
+(the status bar's other labels give way to them in a narrow window), and the live
+preview of the area being refined sits in a corner of the canvas.
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ def _session():
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own untyped errors for a missing or bad file
-        raise ModelError(f"{path.name}: the damage detector cannot be loaded ({str(exc).splitlines()[0][:160]})") from None
+        reason = str(exc).splitlines()[0][:160]
+        raise ModelError(f"{path.name}: the damage detector cannot be loaded ({reason})") from None
 
 
 def detect_damage(pixels: np.ndarray) -> np.ndarray:
