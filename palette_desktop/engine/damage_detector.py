@@ -35,7 +35,8 @@ TILE, HALO = 1024, 32
 """Tiles of the examined photo, and the context each gets on every side (a pixel's mark depends on ±26 px)."""
 
 MULTIPLE = 4
-"""The network takes heights and widths that are multiples of this."""
+"""The network takes heights and widths that are multiples of this: model.damage_net's
+MULTIPLE, not imported from there because that module needs torch and the app does not."""
 
 GROW = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 """The mask reaches a pixel past what the network marks, so inpainting also replaces the
