@@ -61,3 +61,18 @@ def scratch_mask(shirt) -> np.ndarray:
     draw_stroke(mask, [(5, 10), (80, 60), (150, 100)], radius=1.5)
     draw_stroke(mask, [(40, 80)], radius=12)
     return mask
+
+
+@pytest.fixture()
+def broken_detector(tmp_path, monkeypatch):
+    """The damage detector's file as a broken install leaves it: cut short halfway."""
+    from palette_desktop.engine import damage_detector
+    from palette_desktop.resources import resource
+
+    cut = tmp_path / "damage_net.onnx"
+    data = resource("damage_net.onnx").read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(damage_detector, "resource", lambda name: tmp_path / name)
+    damage_detector._session.cache_clear()
+    yield cut
+    damage_detector._session.cache_clear()  # the next test loads the real one

@@ -550,3 +550,12 @@ def test_an_unknown_command_or_a_missing_photo_is_said_not_opened_in_the_window(
 def test_eval_checks_its_options_before_loading_a_model(capsys, tmp_path, data_dir, option, message):
     code, out, err = _run(capsys, "eval", tmp_path / "no-model", data_dir, *option)
     assert code == 2 and not out and len(err.splitlines()) == 1 and message in err, err
+
+
+def test_mask_detect_with_a_damaged_detector_fails_in_one_line_and_writes_nothing(capsys, tmp_path, data_dir,
+                                                                                   broken_detector):
+    out = tmp_path / "mask.png"
+    code, stdout, err = _run(capsys, "mask", "--detect", "damage", data_dir / "floor.jpg", out)
+    assert code != 0 and not out.exists() and not stdout
+    assert err.strip().startswith("palette-desktop: damage_net.onnx: the damage detector cannot be loaded")
+    assert len(err.strip().splitlines()) == 1

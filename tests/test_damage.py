@@ -143,3 +143,12 @@ def test_the_detector_trains_and_runs_in_the_application_as_it_was_trained(tmp_p
     assert np.array_equal(marks[0, 0] > 0, damage_net.probabilities(net, photo) > threshold)
     again = damage_net.load_exported(path)  # to train further from what was shipped
     assert np.allclose(damage_net.probabilities(again, photo), damage_net.probabilities(net, photo), atol=1e-6)
+
+
+def test_a_damaged_detector_file_is_said_in_one_line(broken_detector, data_dir):
+    from palette_desktop.core.errors import ModelError
+
+    with pytest.raises(ModelError) as info:
+        detect_damage(_photo(data_dir, "floor.jpg"))
+    message = str(info.value)
+    assert message.startswith("damage_net.onnx: the damage detector cannot be loaded") and "\n" not in message

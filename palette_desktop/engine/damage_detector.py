@@ -88,8 +88,9 @@ def _marked(rgb: np.ndarray) -> np.ndarray:
     h, w = rgb.shape[:2]
     pad = ((0, -h % MULTIPLE), (0, -w % MULTIPLE), (0, 0))
     padded = np.pad(rgb, pad, mode="reflect" if min(h, w) > MULTIPLE else "edge")
+    session = _session()
     try:
-        (out,) = _session().run(["damage"], {"rgb": np.ascontiguousarray(padded.transpose(2, 0, 1)[None])})
+        (out,) = session.run(["damage"], {"rgb": np.ascontiguousarray(padded.transpose(2, 0, 1)[None])})
     except Exception as exc:  # ORT raises its own untyped errors
         if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
             raise OutOfMemory("out of memory while looking for damage") from None

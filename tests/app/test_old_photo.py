@@ -64,6 +64,15 @@ def test_detect_damage_fills_the_mask_as_one_step_that_the_brush_then_edits(old_
     assert not window.document.mask.any()
 
 
+def test_detect_damage_with_a_damaged_detector_says_so_and_can_be_tried_again(old_window, qtbot, broken_detector):
+    window = old_window
+    window.actions["detect_damage"].trigger()
+    qtbot.waitUntil(lambda: window.actions["detect_damage"].isEnabled(), timeout=20000)  # not stuck "looking"
+    assert window.statusBar().currentMessage().startswith(
+        "Detect Damage: damage_net.onnx: the damage detector cannot be loaded")
+    assert _history(window) == [] and not window.document.mask.any()
+
+
 def test_restore_old_photo_puts_every_step_on_the_history_with_one_progress_bar(old_window, qtbot):
     window = old_window
     opened = window.document.photo
