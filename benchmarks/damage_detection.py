@@ -25,19 +25,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from palette_desktop.core.imageio import READ_SUFFIXES, load_image
+from palette_desktop.core.imageio import load_image, photo_files
 from palette_desktop.core.synthetic_damage import MatchCounts, damage_cases, match
 from palette_desktop.engine.damage_detector import detect_damage
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 2.0
-
-
-def photos(folder: Path, limit: int | None) -> list[Path]:
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in READ_SUFFIXES)
-    if limit and limit < len(files):
-        files = [files[i] for i in np.linspace(0, len(files) - 1, limit).round().astype(int)]
-    return files
 
 
 def overlay(image: np.ndarray, found: np.ndarray, true: np.ndarray) -> np.ndarray:
@@ -56,7 +49,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", type=Path, help="write a picture of masks on old scans here (PNG or JPEG)")
     args = parser.parse_args()
-    files = photos(args.data, args.limit)
+    files = photo_files(args.data, args.limit)
     if not files:
         raise SystemExit(f"no photos in {args.data}")
     rng = np.random.default_rng(args.seed)

@@ -28,7 +28,7 @@ from palette_desktop.core.color import colorfulness, to_gray
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.degrade import extend_mask, film_grain, inpaint_mask, jpeg_compress, sensor_noise
 from palette_desktop.core.errors import TaskError
-from palette_desktop.core.imageio import READ_SUFFIXES, Photo, is_gray, load_image, save_image
+from palette_desktop.core.imageio import Photo, is_gray, load_image, photo_files, save_image
 from palette_desktop.core.masks import bounding_box
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import Backend, LoadedModel, load_model
@@ -211,11 +211,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tasks", type=_cases, default=CASES, help=f"some of {', '.join(CASES)}, comma-separated")
     p.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto")
     args = p.parse_args(argv)
-    files = sorted(f for f in args.photos.rglob("*") if f.suffix.lower() in READ_SUFFIXES)
-    if not files:
+    photos = photo_files(args.photos, args.limit)
+    if not photos:
         raise TaskError(f"{args.photos}: no photos")
-    pick = np.linspace(0, len(files) - 1, min(args.limit, len(files))).round().astype(int)
-    photos = [files[i] for i in pick]
     model = load_model(args.model, Backend(args.backend))
     steps = model.manifest.default_steps if args.steps is None else args.steps
     results = evaluate(model, photos, size=args.size, steps=steps, seed=args.seed, cases=args.tasks)

@@ -17,13 +17,13 @@ import random
 import tarfile
 from pathlib import Path
 
-from palette_desktop.core.imageio import READ_SUFFIXES
+from palette_desktop.core.imageio import photo_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_packs(data: Path, out: Path, mib: float) -> list[Path]:
-    files = sorted(p for p in data.rglob("*") if p.suffix.lower() in READ_SUFFIXES)
+    files = photo_files(data)
     if not files:
         raise SystemExit(f"{data}: no photos")
     random.Random(0).shuffle(files)

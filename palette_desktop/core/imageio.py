@@ -130,6 +130,19 @@ def _check_readable(path: Path) -> None:
         raise ImageError(f"{name}: cannot be read ({reason(exc)})") from None
 
 
+def photo_files(folder: str | os.PathLike, limit: int | None = None) -> list[Path]:
+    """The photos under ``folder`` in a fixed order; with ``limit``, that many spread evenly over them."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in READ_SUFFIXES)
+    return spread(files, limit) if limit else files
+
+
+def spread(items: list, count: int) -> list:
+    """``count`` of ``items``, evenly spaced from the first to the last (all of them if fewer)."""
+    if count >= len(items):
+        return list(items)
+    return [items[i] for i in np.linspace(0, len(items) - 1, count).round().astype(int)]
+
+
 def is_complete_image(path: str | os.PathLike) -> bool:
     """True when the file decodes to the end: an output worth keeping, not a truncated one."""
     try:

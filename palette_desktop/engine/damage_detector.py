@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from palette_desktop.core.errors import ModelError, OutOfMemory
+from palette_desktop.engine.onnx_backend import session_options
 from palette_desktop.resources import resource
 
 DETECT_SIDE = 2048
@@ -47,13 +48,9 @@ soft fringe along a scratch (as the classical detector's mask did)."""
 def _session():
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as engine.onnx_backend says why
-    ort.disable_telemetry_events()
     path = resource("damage_net.onnx")
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own untyped errors for a missing or bad file
         reason = str(exc).splitlines()[0][:160]
         raise ModelError(f"{path.name}: the damage detector cannot be loaded ({reason})") from None

@@ -13,6 +13,29 @@ _PROVIDER_NAMES = {"CUDAExecutionProvider": "CUDA", "CPUExecutionProvider": "CPU
                    "CoreMLExecutionProvider": "CoreML", "DmlExecutionProvider": "DirectML"}
 
 
+def session_options():
+    """ONNX Runtime's options for the application's networks (the UNet and the damage detector)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # a missing CUDA library is reported by the caller, not as a log flood
+    # All graph optimisations: constant folding, SiLU fused (QuickGelu), and the CPU's
+    # blocked NCHWc layout for the convolutions (a step 1.3× faster than the extended
+    # level on a 2-core CPU). Intra-op threads stay at ORT's default, one per physical
+    # core; one graph runs at a time, so no inter-op pool. Waiting threads sleep
+    # instead of spinning: on a 2-core CPU that other programs (and the window) also
+    # use, spinning made a step 1.3× slower.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.enable_mem_pattern = True  # same-sized runs reuse one memory plan
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # onnxruntime-gpu logs a multi-line error when CUDA libraries are missing, then
+    # falls back to the CPU; the caller reads the provider in use instead and says it plainly.
+    ort.set_default_logger_severity(4)
+    ort.disable_telemetry_events()  # Windows' ETW events; elsewhere ORT_DISABLE_TELEMETRY (package init)
+    return options
+
+
 class OnnxDenoiser:
     def __init__(self, onnx_path: Path, device: str = "auto") -> None:
         import onnxruntime as ort
@@ -24,22 +47,7 @@ class OnnxDenoiser:
         if device == "cuda" and not wanted:
             raise ModelError("CUDA was asked for, but this ONNX Runtime has no CUDA provider")
         wanted.append("CPUExecutionProvider")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # a missing CUDA library is reported below, not as a log flood
-        # All graph optimisations: constant folding, SiLU fused (QuickGelu), and the CPU's
-        # blocked NCHWc layout for the convolutions (a step 1.3× faster than the extended
-        # level on a 2-core CPU). Intra-op threads stay at ORT's default, one per physical
-        # core; one graph runs at a time, so no inter-op pool. Waiting threads sleep
-        # instead of spinning: on a 2-core CPU that other programs (and the window) also
-        # use, spinning made a step 1.3× slower.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.enable_mem_pattern = True  # same-sized steps reuse one memory plan
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # onnxruntime-gpu logs a multi-line error when CUDA libraries are missing, then
-        # falls back to the CPU; we read the provider in use instead and say it plainly.
-        ort.set_default_logger_severity(4)
-        ort.disable_telemetry_events()  # Windows' ETW events; elsewhere ORT_DISABLE_TELEMETRY (package init)
+        options = session_options()
         try:
             self.session = ort.InferenceSession(str(onnx_path), options, providers=wanted)
         except Exception as exc:  # ORT raises its own untyped errors for bad files

@@ -33,7 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from palette_desktop.core.imageio import READ_SUFFIXES, load_image
+from palette_desktop.core.errors import ImageError
+from palette_desktop.core.imageio import load_image, photo_files, spread
 from palette_desktop.core.synthetic_damage import MatchCounts, damage_cases, match
 from palette_desktop.resources import resource
 
@@ -75,17 +76,13 @@ def _up(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
 
-def photo_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in READ_SUFFIXES)
-
-
 def _crops_of(path: Path, index: int, seed: int, size: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per case: two damaged crops around damage, one anywhere, and one of the photo undamaged."""
     cv2.setNumThreads(1)
     rng = np.random.default_rng([seed, index])
     try:
         photo = load_image(path).pixels
-    except Exception:  # an unreadable training photo is left out, not the end of training
+    except ImageError:  # an unreadable training photo is left out, not the end of training
         return []
     h, w = photo.shape[:2]
     if min(h, w) < size:
@@ -271,9 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=OUTPUT)
     args = p.parse_args(argv)
-    files = photo_files(args.data)
-    if args.limit and args.limit < len(files):
-        files = _spread(files, args.limit)
+    files = photo_files(args.data, args.limit)
     if not files:
         print(f"{args.data}: no photos", file=sys.stderr)
         return 2
@@ -287,11 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     start = load_exported(args.start) if args.start else None
     negatives = None
     if args.hard_negatives:
-        negatives = hard_negatives(start, _spread(files, args.hard_negatives), args.seed + 2)
+        negatives = hard_negatives(start, spread(files, args.hard_negatives), args.seed + 2)
         print(f"{len(negatives)} crops of undamaged photos that --start marks", flush=True)
     net = train(images, masks, args.minutes, args.seed, lr=args.lr, log=lambda line: print(line, flush=True),
                 start=start, negatives=negatives)
-    threshold, scores = pick_threshold(net, _spread(files, args.pick_photos), args.seed + 1)
+    threshold, scores = pick_threshold(net, spread(files, args.pick_photos), args.seed + 1)
     about = {"photos": len(files), "crops": len(images), "minutes": args.minutes, "started_from": str(args.start),
              "hard_negatives": 0 if negatives is None else len(negatives), "threshold": threshold,
              "on_new_damage": scores}
@@ -299,13 +294,6 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(about), flush=True)
     print(f"wrote {args.out}")
     return 0
-
-
-def _spread(files: list[Path], count: int) -> list[Path]:
-    """``count`` of the files, evenly spread over them."""
-    if count >= len(files):
-        return files
-    return [files[i] for i in np.linspace(0, len(files) - 1, count).round().astype(int)]
 
 
 if __name__ == "__main__":
