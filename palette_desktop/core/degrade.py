@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Mapping
 
 import cv2
 import numpy as np
@@ -210,7 +211,9 @@ def make_example(image: np.ndarray, task: Task, rng: np.random.Generator) -> Exa
     return Example(build_condition(task, damaged, mask), image, generate, task)
 
 
-def sample_task(rng: np.random.Generator, grayscale: bool) -> Task:
-    tasks = GRAY_TASKS if grayscale else tuple(TASK_WEIGHTS)
-    weights = np.array([TASK_WEIGHTS[t] for t in tasks])
+def sample_task(rng: np.random.Generator, grayscale: bool, task_weights: Mapping[str, float] | None = None) -> Task:
+    """A task for a training example; ``task_weights`` (by task name) overrides ``TASK_WEIGHTS``."""
+    shares = {Task(name): w for name, w in task_weights.items()} if task_weights else TASK_WEIGHTS
+    tasks = GRAY_TASKS if grayscale else tuple(shares)
+    weights = np.array([shares.get(t, 0.0) for t in tasks])
     return tasks[rng.choice(len(tasks), p=weights / weights.sum())]

@@ -15,7 +15,7 @@ import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -103,13 +103,13 @@ class ExampleBatch:
                             self.task.pin_memory())
 
 
-def make_training_example(photos: Photos, n: int, size: int, seed: int,
-                          max_zoom_out: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def make_training_example(photos: Photos, n: int, size: int, seed: int, max_zoom_out: float,
+                          task_weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Sample number ``n``: (clean crop, damaged photo, generate mask, task code), all uint8 but the code."""
     rng = np.random.default_rng([seed, n])
     index = int(rng.integers(len(photos.images)))
     crop = random_crop(photos.images[index], size, rng, max_zoom_out)
-    task = sample_task(rng, photos.grayscale[index])
+    task = sample_task(rng, photos.grayscale[index], task_weights)
     damaged, generate = damage(crop.astype(np.float32) / 255.0, task, rng)
     source = np.round(np.clip(damaged, 0, 1) * 255).astype(np.uint8)
     return crop, source, generate.astype(np.uint8), TASK_CODES[task]
@@ -119,9 +119,9 @@ class DamagedBatches(Dataset):
     """Item ``step``: this process's share of global batch ``step`` (samples step·B·world + rank·B + i)."""
 
     def __init__(self, photos: Photos, size: int, batch: int, seed: int, max_zoom_out: float = 2.0,
-                 rank: int = 0, world: int = 1) -> None:
+                 rank: int = 0, world: int = 1, task_weights: Mapping[str, float] | None = None) -> None:
         self.photos, self.size, self.batch, self.seed, self.max_zoom_out = photos, size, batch, seed, max_zoom_out
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.task_weights = rank, world, task_weights
 
     def __len__(self) -> int:
         return 2**62
@@ -136,7 +136,7 @@ class DamagedBatches(Dataset):
         generate, task = np.empty((b, s, s), np.uint8), np.empty(b, np.int64)
         for i, n in enumerate(self.sample_numbers(step)):
             target[i], source[i], generate[i], task[i] = make_training_example(
-                self.photos, n, s, self.seed, self.max_zoom_out)
+                self.photos, n, s, self.seed, self.max_zoom_out, self.task_weights)
         return ExampleBatch(torch.from_numpy(target).permute(0, 3, 1, 2), torch.from_numpy(source).permute(0, 3, 1, 2),
                             torch.from_numpy(generate)[:, None], torch.from_numpy(task))
 

@@ -18,6 +18,7 @@ torchrun (DistributedDataParallel).
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 import math
@@ -70,6 +71,8 @@ class TrainConfig:
     unet: UNetConfig = field(default_factory=UNetConfig)
     compile: bool = True  # CUDA only
     minutes: float = 0.0  # when > 0: train for this wall-clock time, the schedule following the clock
+    # Share of each task among colour photos (names of core.degrade.Task); empty: TASK_WEIGHTS.
+    task_weights: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -82,6 +85,22 @@ class TrainConfig:
         data["unet"] = UNetConfig.from_dict(data["unet"])
         data["data"] = tuple(data["data"])
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bf16 in hardware (AMX or AVX-512 BF16).
+
+    Elsewhere bf16 is emulated and autocast makes training slower than fp32. torch has no
+    public query for this; its private ones are read defensively (absent: no bf16).
+    """
+    probes = (getattr(torch.cpu, "_is_amx_tile_supported", None), getattr(torch.cpu, "_is_avx512_bf16_supported", None))
+    return any(probe is not None and probe() for probe in probes)
+
+
+def uses_bf16(device: torch.device) -> bool:
+    """bf16 autocast on a GPU, and on a CPU that has native bf16; fp32 otherwise."""
+    return device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bf16())
 
 
 def _worker_init(_: int) -> None:
@@ -155,6 +174,7 @@ class TrainState:
     optimizer: torch.optim.Optimizer
     step: int = 0
     seconds: float = 0.0
+    samples: int = 0  # examples seen since the first weights, across rounds of any batch size
 
 
 def new_state(config: TrainConfig, init_weights: Path | None = None) -> TrainState:
@@ -178,7 +198,7 @@ def save_checkpoint(state: TrainState, config: TrainConfig, path: Path) -> None:
     """Everything a resumed run needs to take exactly the next step; written atomically."""
     save_atomically({"model": state.model.state_dict(), "ema": state.ema.state_dict(),
                      "optimizer": state.optimizer.state_dict(), "step": state.step, "seconds": state.seconds,
-                     "config": config.to_dict()}, path)
+                     "samples": state.samples, "config": config.to_dict()}, path)
 
 
 def save_atomically(data: dict, path: Path) -> None:
@@ -196,6 +216,7 @@ def load_checkpoint(path: Path) -> tuple[TrainState, TrainConfig]:
     state.ema.load_state_dict(data["ema"])
     state.optimizer.load_state_dict(data["optimizer"])
     state.step, state.seconds = data["step"], data["seconds"]
+    state.samples = data.get("samples", state.step * config.batch)
     return state, config
 
 
@@ -247,7 +268,8 @@ class _Prefetcher:
 def example_batches(config: TrainConfig, photos: Photos, start_step: int = 0, rank: int = 0, world: int = 1,
                     cuda: bool = False) -> Iterator[ExampleBatch]:
     """Batches of damaged examples from step ``start_step`` on, made by ``config.workers`` processes."""
-    dataset = DamagedBatches(photos, config.size, config.batch, config.seed, config.max_zoom_out, rank, world)
+    dataset = DamagedBatches(photos, config.size, config.batch, config.seed, config.max_zoom_out, rank, world,
+                             config.task_weights)
     workers, prefetch = _fit_shared_memory(config.workers, 4, config.batch * 7 * config.size**2)
     loader = DataLoader(dataset, batch_size=None, sampler=Steps(start_step), num_workers=workers,
                         worker_init_fn=_worker_init, pin_memory=cuda, persistent_workers=workers > 0,
@@ -350,6 +372,7 @@ def train(config: TrainConfig, state: TrainState | None = None, *, log: Callable
         running += loss.detach()
         by_task += task_sums
         state.step += 1
+        state.samples += config.batch * world
         window_steps += 1
         if state.step % config.log_every == 0 or state.step == last:
             state.seconds += time.perf_counter() - window_start
@@ -370,7 +393,7 @@ def train(config: TrainConfig, state: TrainState | None = None, *, log: Callable
 def train_step(net: torch.nn.Module, model: torch.nn.Module, state: TrainState, batch: Batch, config: TrainConfig,
           rank: int, device: torch.device, cuda: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimizer step and EMA update; returns the loss and per-task sums, left on the device."""
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(device)):
         loss, task_sums = training_loss(net, batch, _noise_generator(config.seed, state.step, rank, device))
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -390,7 +413,7 @@ def _log_window(log: Callable[[str], None], state: TrainState, config: TrainConf
     log(json.dumps({"step": state.step, "loss": round(float(running) / steps, 5), "loss_by_task": losses,
                     "samples_per_s": round(steps * config.batch * world / max(seconds, 1e-9), 1),
                     "lr": round(state.optimizer.param_groups[0]["lr"], 7),
-                    "samples_seen": state.step * config.batch * world, "seconds": round(state.seconds, 1)}))
+                    "samples_seen": state.samples, "seconds": round(state.seconds, 1)}))
 
 
 def _on_cpu(state: TrainState) -> TrainState:
