@@ -8,14 +8,18 @@ function the app uses, at the eval size, beside its baseline computed in the sam
 |---|---|---|
 | jpeg | the JPEG input itself | PSNR, SSIM on the whole image |
 | scan (the jpeg task on grain + noise + JPEG q30–70) | OpenCV non-local means | PSNR, SSIM on the whole image |
-| inpaint | OpenCV Telea and Navier–Stokes | PSNR inside the hole, SSIM whole |
-| extend | reflect padding | PSNR inside the new area, SSIM whole |
+| inpaint | OpenCV Telea and Navier–Stokes | PSNR inside the hole, SSIM whole; texture |
+| extend | reflect padding | PSNR inside the new area, SSIM whole; texture |
 | colorize | the gray input | PSNR, SSIM whole; colorfulness beside the truth's |
+
+PSNR alone favours a blur where content is made up, so inpaint and extend also report the
+texture of the new pixels (the Laplacian's spread there) as a share of the truth's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,16 +69,28 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(s.mean())
 
 
+def texture(image: np.ndarray, where: np.ndarray) -> float:
+    """Standard deviation of the gray image's Laplacian over ``where``: fine detail, 0 for a smooth fill."""
+    lap = cv2.Laplacian(to_gray(image)[..., 0].astype(np.float32), cv2.CV_32F)
+    return float(lap[where > 0].std())
+
+
 @dataclass
 class Scores:
     psnr: list[float] = field(default_factory=list)
     ssim: list[float] = field(default_factory=list)
     colorfulness: list[float] = field(default_factory=list)
+    texture: list[float] = field(default_factory=list)
 
     def add(self, out: np.ndarray, truth: np.ndarray, region: np.ndarray | None) -> None:
         self.psnr.append(psnr(out, truth, region))
         self.ssim.append(ssim(out, truth))
         self.colorfulness.append(colorfulness(out))
+        if region is not None:
+            self.texture.append(texture(out, region))
+
+    def means(self) -> dict[str, float]:
+        return {name: round(float(np.mean(values)), 4) for name, values in vars(self).items() if values}
 
 
 @dataclass
@@ -161,17 +177,20 @@ def report_markdown(results: list[TaskResult], model: LoadedModel, count: int, s
     lines = [f"# Evaluation of {model.manifest.name}", "",
              f"{count} held-out photos, centre {size}×{size} crops, {steps} DDIM steps, fixed seeds, "
              f"{model.backend_name}. PSNR in dB (inpaint/extend: inside the generated region); SSIM on the "
-             "whole image; colorfulness (Hasler–Süsstrunk) for colorize.", "",
-             "| task | method | PSNR | SSIM | colorfulness |", "|---|---|---|---|---|"]
+             "whole image; colorfulness (Hasler–Süsstrunk) for colorize; texture: the Laplacian's spread in "
+             "the generated region as a share of the truth's.", "",
+             "| task | method | PSNR | SSIM | colorfulness | texture |", "|---|---|---|---|---|---|"]
     for result in results:
+        truth_texture = np.mean(result.methods["truth"].texture) if result.methods["truth"].texture else 0.0
         for name, scores in result.methods.items():
             if name == "truth" and result.task is not Task.COLORIZE:
                 continue
             psnr_text = "—" if name == "truth" else f"{np.mean(scores.psnr):.2f}"
             ssim_text = "—" if name == "truth" else f"{np.mean(scores.ssim):.4f}"
             colour = f"{np.mean(scores.colorfulness):.1f}" if result.task is Task.COLORIZE else ""
+            detail = f"{np.mean(scores.texture) / truth_texture:.0%}" if scores.texture and truth_texture else ""
             label = f"**{name}**" if name == "ours" else name
-            lines.append(f"| {result.case} | {label} | {psnr_text} | {ssim_text} | {colour} |")
+            lines.append(f"| {result.case} | {label} | {psnr_text} | {ssim_text} | {colour} | {detail} |")
     lines += ["", "Grid: input | baseline | ours | truth, rows by task."]
     return "\n".join(lines) + "\n"
 
@@ -183,6 +202,11 @@ def ours_vs_best_baseline(results: list[TaskResult]) -> dict[str, float]:
         baselines = [np.mean(s.psnr) for n, s in result.methods.items() if n not in ("ours", "truth")]
         margins[result.case] = float(np.mean(result.methods["ours"].psnr) - max(baselines))
     return margins
+
+
+def scores_by_case(results: list[TaskResult]) -> dict[str, dict[str, dict[str, float]]]:
+    """Mean scores per case and method, as ``scores.json`` keeps them for comparing two models."""
+    return {result.case: {name: scores.means() for name, scores in result.methods.items()} for result in results}
 
 
 def grid_image(results: list[TaskResult], tile: int = 160) -> np.ndarray:
@@ -220,6 +244,7 @@ def main(argv: list[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     report = report_markdown(results, model, len(photos), args.size, steps)
     (args.out / "report.md").write_text(report, encoding="utf-8")
+    (args.out / "scores.json").write_text(json.dumps(scores_by_case(results), indent=1), encoding="utf-8")
     save_image(Photo(grid_image(results)), args.out / "grid.png")
     print(report)
     print({"ours_minus_best_baseline_psnr": ours_vs_best_baseline(results)})

@@ -251,31 +251,42 @@ def test_export_then_eval_writes_every_task_and_baseline(tmp_path, data_dir, cap
         assert name in report
     grid = load_image(tmp_path / "eval" / "grid.png")
     assert grid.size == (4 * 160, 5 * 2 * 160)
+    scores = json.loads((tmp_path / "eval" / "scores.json").read_text())
+    assert set(scores) == {"colorize", "inpaint", "extend", "jpeg", "scan"}
+    for case in ("inpaint", "extend"):  # texture of the made-up pixels, beside the truth's
+        assert scores[case]["truth"]["texture"] > 0 and "texture" in scores[case]["ours"]
+    assert "texture" not in scores["jpeg"]["ours"]
+    from palette_desktop.model.shipping import main as ship_main
+
+    same = str(tmp_path / "eval" / "scores.json")
+    assert ship_main([same, same]) == 1  # a model is never better than itself
+    assert "no task gains" in capsys.readouterr().out
+
+
+def test_the_shipping_rule_weighs_restoration_psnr_and_made_up_content_by_realism():
+    from palette_desktop.model.shipping import compare
+
+    def scores(jpeg: float, inpaint: float, texture: float) -> dict:
+        return {"jpeg": {"ours": {"psnr": jpeg}},
+                "inpaint": {"ours": {"psnr": inpaint, "texture": texture}, "truth": {"psnr": 99.0, "texture": 10.0}}}
+
+    shipped = scores(30.0, 22.0, 1.2)
+    assert compare(scores(30.4, 22.0, 1.2), shipped).better  # jpeg gains
+    assert not compare(scores(30.4, 21.9, 1.2), shipped).better  # inpaint loses PSNR, no more texture
+    assert compare(scores(30.0, 21.8, 3.0), shipped).better  # texture from 12 % to 30 % of the truth's pays
+    assert not compare(scores(29.8, 22.5, 1.2), shipped).better  # jpeg drops 0.2 dB
+    assert not compare(scores(30.05, 22.05, 1.2), shipped).better  # nothing gains for real
 
 
 def test_a_round_stopped_by_its_time_limit_brings_back_weights_that_export(tmp_path, data_dir, tiny_model_dir):
     """As on the GPU machine: the round is killed (SIGTERM) mid-way; ema.pt and the log are there and usable."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     out = tmp_path / "OUT"
-    cmd = [sys.executable, "-m", "palette_desktop.model.round", str(data_dir), "--minutes", "5", "--out", str(out),
-           "--model", str(tiny_model_dir), "--batch", "4", "--size", "32", "--workers", "1", "--log-every", "1",
-           "--warmup", "2", "--no-compile", "--seed", "1"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     log = out / "log.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not log.is_file() or len(log.read_text().splitlines()) < 3):
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, output
+    output = _round_until_logged([str(data_dir), "--minutes", "5", "--out", str(out), "--model", str(tiny_model_dir),
+                                  "--batch", "4", "--size", "32", "--workers", "1", "--log-every", "1", "--warmup", "2",
+                                  "--no-compile", "--seed", "1"], log, 4)
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert len(records) >= 3 and records[-1]["samples_seen"] == 4 * records[-1]["step"]
+    assert len(records) >= 4 and records[-1]["samples_seen"] == 4 * records[-1]["step"]
     assert "round_done" in output
     ema, config, step, _ = load_ema(out / "ema.pt")
     assert step >= 3 and config.unet == TINY and (out / "ema.pt").stat().st_size < 1e6  # fp16
@@ -286,3 +297,68 @@ def test_a_round_stopped_by_its_time_limit_brings_back_weights_that_export(tmp_p
 
     assert main(["export", str(out / "ema.pt"), str(tmp_path / "model"), "--working-size", "64"]) == 0
     assert (tmp_path / "model" / "model.onnx").is_file()
+
+
+def _round_until_logged(cmd: list[str], log: Path, lines: int) -> str:
+    """Run a round, SIGTERM it once its log has ``lines`` lines, return what it printed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "palette_desktop.model.round", *cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not log.is_file() or len(log.read_text().splitlines()) < lines):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    return output
+
+
+def test_a_round_continues_the_chain_the_last_one_left(tmp_path, data_dir, tiny_model_dir):
+    """Model, EMA, optimizer, step and examples seen carry over; a round's own recipe applies."""
+    chain, log = tmp_path / "chain", tmp_path / "chain" / "log.jsonl"
+    common = [str(data_dir), "--minutes", "5", "--out", str(chain), "--model", str(tiny_model_dir), "--size", "32",
+              "--workers", "0", "--log-every", "1", "--warmup", "2", "--no-compile"]
+    _round_until_logged([*common, "--batch", "4", "--seed", "1"], log, 4)
+    first_done = json.loads(log.read_text().splitlines()[-1])
+    checkpoint = torch.load(chain / "checkpoint.pt", weights_only=False)
+    assert checkpoint["step"] == first_done["step"] >= 3 and checkpoint["samples"] == 4 * checkpoint["step"]
+    assert checkpoint["optimizer"]["state"]  # Adam's moments are kept, not only the weights
+    before = len(log.read_text().splitlines())
+    _round_until_logged([*common, "--batch", "2", "--seed", "2", "--mix", "jpeg=1"], log, before + 3)
+    records = [json.loads(line) for line in log.read_text().splitlines()[before:]]
+    start, steps, done = records[0], [r for r in records if "loss" in r], records[-1]
+    assert start["from"] == str(chain / "checkpoint.pt") and start["step"] == first_done["step"]
+    assert start["samples_seen"] == first_done["samples_seen"] and start["recipe"]["task_weights"] == {"jpeg": 1.0}
+    assert steps[0]["step"] == first_done["step"] + 1 and steps[0]["samples_seen"] == first_done["samples_seen"] + 2
+    assert done["samples_seen"] == first_done["samples_seen"] + 2 * (done["step"] - first_done["step"])
+    assert all(set(r["loss_by_task"]) <= {"jpeg", "inpaint"} for r in steps)  # inpaint: black-and-white photos
+    ema, _, step, _ = load_ema(chain / "ema.pt")
+    assert step == done["step"]
+
+
+def test_a_task_mix_names_real_tasks():
+    import argparse
+
+    from palette_desktop.model.round import parse_mix
+
+    assert parse_mix("colorize=0.5,jpeg=0.5") == {"colorize": 0.5, "jpeg": 0.5}
+    for bad in ("colourise=1", "jpeg=lots", "jpeg=0"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_mix(bad)
+
+
+def test_bf16_is_used_on_a_cpu_only_where_it_has_native_bf16():
+    from palette_desktop.model.train import cpu_has_native_bf16, uses_bf16
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        pytest.skip("no /proc/cpuinfo to check against")
+    flags = set(cpuinfo.read_text().split())
+    assert cpu_has_native_bf16() == bool(flags & {"amx_tile", "avx512_bf16"})
+    assert uses_bf16(torch.device("cpu")) == cpu_has_native_bf16()

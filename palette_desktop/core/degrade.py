@@ -216,4 +216,6 @@ def sample_task(rng: np.random.Generator, grayscale: bool, task_weights: Mapping
     shares = {Task(name): w for name, w in task_weights.items()} if task_weights else TASK_WEIGHTS
     tasks = GRAY_TASKS if grayscale else tuple(shares)
     weights = np.array([shares.get(t, 0.0) for t in tasks])
+    if weights.sum() <= 0:  # a mix of colour-only tasks still trains on black-and-white photos
+        weights = np.array([TASK_WEIGHTS[t] for t in tasks])
     return tasks[rng.choice(len(tasks), p=weights / weights.sum())]
