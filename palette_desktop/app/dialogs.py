@@ -18,6 +18,15 @@ from palette_desktop.resources import resource
 from palette_desktop.tasks.common import QUALITY_PRESETS
 
 
+def action_name(text: str) -> str:
+    """An action's menu text as it reads: "&&" is a written "&", a lone "&" only marks the access key.
+
+    The shortcuts list and the tooltips name the actions this way, without the "…" that
+    says a dialog follows.
+    """
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…")
+
+
 def model_card_text(directory: Path, manifest: Manifest) -> str:
     card = Path(directory) / manifest.card
     try:
@@ -75,7 +84,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, actions: list[QAction], extra: list[tuple[str, str]], parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        rows = [(a.text().replace("&", "").rstrip("…"), ", ".join(
+        rows = [(action_name(a.text()), ", ".join(
             s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()))
             for a in actions if a.shortcuts()]
         rows += extra

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 from palette_desktop.app.batch_dialog import BatchDialog
 from palette_desktop.app.candidates import CandidatePicker
 from palette_desktop.app.canvas import Canvas
-from palette_desktop.app.dialogs import AboutDialog, PreferencesDialog, ShortcutsDialog
+from palette_desktop.app.dialogs import AboutDialog, PreferencesDialog, ShortcutsDialog, action_name
 from palette_desktop.app.document import Document, PhotoChange, mask_change, stroke_change
 from palette_desktop.app.extend_frame import ExtendFrame
 from palette_desktop.app.file_drop import FileDrop
@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
             action.setShortcuts([QKeySequence(k) for k in keys])
         keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
-        plain = text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…")
+        plain = action_name(text)
         action.setToolTip(f"{plain} ({keys})" + (f" — {tip}" if tip else "") if keys else (f"{plain} — {tip}" if tip else plain))
         action.setStatusTip(tip or plain)
         if icon_name:

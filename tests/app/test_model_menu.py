@@ -173,3 +173,12 @@ def test_the_tasks_wait_for_a_model(make_window, qtbot, tmp_path, photo_path, ti
     with qtbot.waitSignal(window.engine.modelLoaded, timeout=15000):
         window.choose_model(tiny_model_dir)
     assert window.actions["colorize"].isEnabled() and window.actions["jpeg"].isEnabled()
+
+
+def test_the_shortcuts_list_names_the_actions_as_the_menus_read_them(window):
+    dialog = window.show_shortcuts()
+    table = dialog.table
+    names = {table.item(row, 0).text(): table.item(row, 1).text() for row in range(table.rowCount())}
+    assert names["Clean Up (JPEG & Noise)"] == "Ctrl+J"  # "&&" in the menu text is a written "&"
+    assert names["Open"] == "Ctrl+O"  # a lone "&" only marks the access key; no "…"
+    dialog.close()
