@@ -67,13 +67,17 @@ def format_time_left(seconds: float) -> str:
 
 
 def progress_text(fraction: float, seconds_left: float | None) -> str:
-    """ "42 % · about 8 s left" (or "· estimating time left" while the pace is unknown)."""
+    """ "42 % · about 8 s left" (or "· estimating time left" while the pace is unknown).
+
+    "About" goes with a rounded time, not with "less than a second", which is already vague.
+    """
     percent = int(fraction * 100)
     if fraction >= 1.0:
         return "100 %"
     if seconds_left is None:
         return f"{percent} % · estimating time left"
-    return f"{percent} % · about {format_time_left(seconds_left)} left"
+    about = "about " if seconds_left >= 1 else ""
+    return f"{percent} % · {about}{format_time_left(seconds_left)} left"
 
 
 class PreviewInset(QLabel):

@@ -95,6 +95,14 @@ def test_the_estimate_follows_the_pace_of_the_work():
         ["less than a second", "8 s", "1 min 15 s", "12 min", "1 h 7 min"]
 
 
+def test_the_time_left_reads_as_a_sentence():
+    from palette_desktop.app.task_progress import progress_text
+
+    assert progress_text(0.42, 8.2) == "42 % · about 8 s left"
+    assert progress_text(0.96, 0.4) == "96 % · less than a second left"  # not "about less than a second"
+    assert progress_text(0.1, None) == "10 % · estimating time left"
+
+
 @pytest.mark.parametrize("cancelled", [False, True], ids=["finished", "cancelled"])
 def test_no_stale_progress_after_a_batch(make_window, qtbot, tmp_path, data_dir, photo_path, cancelled):
     window = make_window()
