@@ -160,8 +160,8 @@ class MainWindow(QMainWindow):
           "eraser", checkable=True)
         a("brush_bigger", "Bigger Brush", "]", "", lambda: self.brush_panel.grow(1.15))
         a("brush_smaller", "Smaller Brush", "[", "", lambda: self.brush_panel.grow(1 / 1.15))
-        a("feather_more", "More Feather", ["Shift+]", "}"], "", lambda: self.brush_panel.grow_feather(2))
-        a("feather_less", "Less Feather", ["Shift+[", "{"], "", lambda: self.brush_panel.grow_feather(-2))
+        a("feather_more", "More Feather", "}", "", lambda: self.brush_panel.grow_feather(2))
+        a("feather_less", "Less Feather", "{", "", lambda: self.brush_panel.grow_feather(-2))
         a("colorize", "&Colorize", "Ctrl+K", "Give a black-and-white photo colour (one click)",
           lambda: self.run_task(Task.COLORIZE), "colorize")
         a("jpeg", "C&lean Up (JPEG && Noise)", "Ctrl+J", "Remove JPEG blocks, ringing, grain and scan noise (one click)",

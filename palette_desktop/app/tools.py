@@ -78,7 +78,7 @@ class BrushPanel(QGroupBox):
         self.feather.setRange(0, MAX_FEATHER)
         self.feather.setValue(4)
         self.feather.setSuffix(" px")
-        self.feather.setToolTip("Soft edge of the repaired area when inpainting (Shift+[ and Shift+])")
+        self.feather.setToolTip("Soft edge of the repaired area when inpainting ( { less, } more )")
         self.eraser = QCheckBox("Eraser")
         self.eraser.setToolTip("Paint to remove from the mask (X)")
         actions["eraser"].toggled.connect(self.eraser.setChecked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from gui_helpers import drag, line
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QStyle, QStyleOptionSpinBox
 
 from palette_desktop.app.tools import Tool
@@ -98,3 +99,41 @@ def test_a_stroke_after_the_keys_still_paints(window, qtbot):
     qtbot.keyClick(focus, Qt.Key.Key_B)
     drag(qtbot, window.canvas, line((20, 60), (140, 60)))
     assert window.document.mask[60, 80] == 1.0
+
+
+# The US keyboard's keys that give another character with Shift
+US_SHIFTED = ("[{", "]}", "-_", "=+", ";:", "'\"", ",<", ".>", "/?", "\\|", "`~", "1!", "2@", "3#", "4$", "5%",
+              "6^", "7&", "8*", "9(", "0)")
+
+
+def keystroke(key: str, shifted: str, shift: bool, prefix: str = "") -> set[str]:
+    """The sequences Qt's shortcut map tries for one keystroke, as X11 and Wayland (xkbcommon) offer them.
+
+    Shift+] on a US keyboard is "Shift+]", "}" and "Shift+}" at once; a window action that
+    two of them match gets an ambiguous shortcut event and does nothing.
+    """
+    pressed = [f"{prefix}Shift+{key}", f"{prefix}{shifted}", f"{prefix}Shift+{shifted}"] if shift else [prefix + key]
+    return {QKeySequence(p).toString() for p in pressed}
+
+
+def test_no_keystroke_matches_two_shortcuts_of_the_window(window):
+    shortcuts = [(name, s.toString()) for name, action in window.actions.items() for s in action.shortcuts()]
+    for key, shifted in US_SHIFTED:
+        for shift in (False, True):
+            for prefix in ("", "Ctrl+"):
+                pressed = keystroke(key, shifted, shift, prefix)
+                matched = [entry for entry in shortcuts if entry[1] in pressed]
+                assert len(matched) <= 1, f"{'Shift+' if shift else ''}{prefix}{key}: {matched}"
+
+
+@pytest.mark.parametrize("control", [None, "brush size"])
+def test_more_and_less_feather_keys_change_the_feather(control, window, qtbot):
+    window.set_tool(Tool.BRUSH)
+    focus = touch(window, qtbot, control) if control else window.canvas
+    feather = window.brush_panel.feather
+    start = feather.value()
+    qtbot.keyClick(focus, Qt.Key.Key_BraceRight)  # Shift+] on a US keyboard
+    assert feather.value() == start + 2
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_BraceLeft)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_BraceLeft)
+    assert feather.value() == start - 2
