@@ -156,13 +156,15 @@ def test_restore_task_auto_exit_codes_for_a_missing_photo_and_a_bad_option(capsy
 
 
 def test_batch_task_auto_names_its_outputs_restored(capsys, tmp_path, old_scan, tiny_model_dir):
+    from batch_files import results
+
     (tmp_path / "in").mkdir()
     save_image(old_scan, tmp_path / "in" / "a.jpg")
     save_image(old_scan, tmp_path / "in" / "b.png")
     code, _, err = _run(capsys, "batch", tmp_path / "in", tmp_path / "out", "--task", "auto", "--model", tiny_model_dir,
                         "--steps", "2")
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.restored.jpg", "b.restored.png"]
+    assert [p.name for p in results(tmp_path / "out")] == ["a.restored.jpg", "b.restored.png"]
 
 
 def test_mask_detect_damage_writes_the_mask_and_leaves_the_photo_alone(capsys, tmp_path, old_scan):

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from batch_files import is_report, report_rows, results
 from palette_desktop.cli import main
 from palette_desktop.core.imageio import is_complete_image, load_image
 
@@ -253,7 +254,10 @@ def test_bad_input_corpus(capsys, workshop, tiny_model_dir, argv, code, message)
     leftovers = [p for p in workshop["tmp"].rglob(".palette-desktop-*")]
     assert leftovers == []
     for output in workshop["outdir"].rglob("*"):
-        assert output.is_dir() or is_complete_image(output), output
+        if is_report(output):
+            report_rows(output)  # a whole CSV file
+        else:
+            assert output.is_dir() or is_complete_image(output), output
     if code != 0 and args[0] == "restore":
         assert not any(workshop["outdir"].iterdir())  # a failed restore writes nothing
 
@@ -277,7 +281,7 @@ def test_batch_goes_past_a_corrupt_file_and_reports_it(capsys, tmp_path, data_di
     before = {p.name: p.read_bytes() for p in src.iterdir()}
     code, _, err = _run(capsys, "batch", src, dst, "--task", "jpeg", "--format", "png", *_model(tiny_model_dir))
     assert code == 1
-    assert sorted(p.name for p in dst.iterdir()) == ["a.jpeg-restored.png", "c.jpeg-restored.png"]
+    assert [p.name for p in results(dst)] == ["a.jpeg-restored.png", "c.jpeg-restored.png"]
     assert "1 failed" in err and "b.jpg" in err and "truncated" in err
     assert {p.name: p.read_bytes() for p in src.iterdir()} == before
     # a second run skips what exists and still reports the bad file
@@ -305,7 +309,7 @@ def test_batch_inpaint_takes_masks_from_a_folder(capsys, tmp_path, data_dir, tin
     Image.fromarray(mask).save(masks / "a.png")
     code, _, err = _run(capsys, "batch", src, dst, "--task", "inpaint", "--masks", masks, *_model(tiny_model_dir))
     assert code == 1 and "no mask b.png" in err
-    assert [p.name for p in dst.iterdir()] == ["a.inpainted.jpg"]
+    assert [p.name for p in results(dst)] == ["a.inpainted.jpg"]
 
 
 def test_the_console_script_runs_as_a_process(tmp_path, data_dir, tiny_model_dir):
@@ -357,7 +361,7 @@ def test_each_task_has_its_own_outputs_in_a_shared_folder(capsys, tmp_path, data
     assert code == 0 and "2 restored, 0 skipped" in err, err  # was "0 restored, 2 skipped"
     code, _, err = _run(capsys, "batch", src, dst, "--task", "jpeg", *_model(tiny_model_dir))
     assert code == 0 and "0 restored, 2 skipped" in err, err
-    assert sorted(p.name for p in dst.iterdir()) == ["p00.colorized.jpg", "p00.jpeg-restored.jpg",
+    assert [p.name for p in results(dst)] == ["p00.colorized.jpg", "p00.jpeg-restored.jpg",
                                                      "p01.colorized.jpg", "p01.jpeg-restored.jpg"]
 
 
@@ -368,7 +372,7 @@ def test_a_truncated_output_is_redone_not_skipped(capsys, tmp_path, data_dir, ti
     (dst / "p00.jpeg-restored.jpg").write_bytes(whole[:4096])  # what a full disk left before issue 12
     code, _, err = _run(capsys, "batch", src, dst, "--task", "jpeg", *_model(tiny_model_dir))
     assert code == 0 and "2 restored, 0 skipped" in err, err
-    assert all(is_complete_image(p) for p in dst.iterdir())
+    assert all(is_complete_image(p) for p in results(dst))
 
 
 def test_a_full_disk_stops_the_batch_with_its_summary(capsys, tmp_path, data_dir, tiny_model_dir):
@@ -382,11 +386,11 @@ def test_a_full_disk_stops_the_batch_with_its_summary(capsys, tmp_path, data_dir
         assert code == 1 and "Traceback" not in err
         assert "0 restored" in err and "stopped: p00.jpeg-restored.jpg: could not write (the disk is full)" in err
         assert "4 photo(s) not restored" in err
-        assert [p.name for p in (disk / "out").iterdir()] == []  # nothing truncated, no temporary file
+        assert results(disk / "out") == []  # nothing truncated, no temporary file
         filler.unlink()  # space again: the next run does them all, none is stuck as "exists"
         code, _, err = _run(capsys, "batch", src, disk / "out", "--task", "jpeg", *_model(tiny_model_dir))
         assert code == 0 and "4 restored, 0 skipped" in err, err
-        assert all(is_complete_image(p) for p in (disk / "out").iterdir())
+        assert all(is_complete_image(p) for p in results(disk / "out"))
     assert {p.name: p.read_bytes() for p in src.iterdir()} == before
 
 
@@ -496,7 +500,7 @@ def test_ctrl_c_in_a_batch_prints_what_was_done(tmp_path, data_dir, tiny_model_d
     done = int(re.search(r"(\d+) restored, 0 skipped \(output exists\), 0 failed", err)[1])
     left = int(re.search(r"palette-desktop: interrupted; (\d+) photo\(s\) not restored", err)[1])
     assert done >= 1 and left >= 1 and done + left == 16
-    outputs = list(dst.iterdir())
+    outputs = results(dst)
     assert len(outputs) == done and all(is_complete_image(p) for p in outputs)
 
 

@@ -25,7 +25,7 @@ from palette_desktop.core.errors import Cancelled, ModelError, PaletteError
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.progress import StepReport, TaskState
 from palette_desktop.engine.loader import Backend, LoadedModel, load_model
-from palette_desktop.tasks.batch import BatchItem, BatchReport, run_batch
+from palette_desktop.tasks.batch import BatchItem, BatchReport, run_batch, unstarted_batch
 from palette_desktop.tasks.run import TaskRequest, apply_task
 
 log = logging.getLogger(__name__)
@@ -152,17 +152,24 @@ class _Worker(QObject):
             else:
                 self.finished.emit(job, apply_task(job.photo, job.request, model, job.state))
         except Cancelled:
-            if job.is_batch:  # cancelled before its first photo: it still ends with its (empty) report
-                self.batchFinished.emit(job, BatchReport(cancelled=True, not_started=[i.source for i in job.items]))
+            if job.is_batch:  # cancelled before its first photo: it still ends with its report
+                self.batchFinished.emit(job, unstarted_batch(job.items, job.request, "cancelled"))
             else:
                 self.cancelled.emit(job)
         except PaletteError as exc:
-            self.failed.emit(job, str(exc))
+            self._fail(job, str(exc))
         except MemoryError:
-            self.failed.emit(job, "out of memory: try fewer candidates, a lower quality or a smaller image")
+            self._fail(job, "out of memory: try fewer candidates, a lower quality or a smaller image")
         except Exception as exc:  # noqa: BLE001 - report, never kill the thread
             log.exception("%s failed", job.label)
             self.failed.emit(job, f"unexpected error ({type(exc).__name__}: {exc})")
+
+    def _fail(self, job: Job, message: str) -> None:
+        """Say why ``job`` failed; a batch (whose photos each fail on their own) failed before its first
+        photo, mostly for want of a model, and leaves its report saying so."""
+        if job.is_batch:
+            unstarted_batch(job.items, job.request, message)
+        self.failed.emit(job, message)
 
 
 class Engine(QObject):
