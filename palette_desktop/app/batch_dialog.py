@@ -1,10 +1,11 @@
 """Batch: a whole folder through one task on the engine thread, with per-file status.
 
 The folder plan and the run are the core's :func:`plan_batch` and :func:`run_batch`:
-they refuse an output folder inside the input one, go on past bad files and never
-write over an original. This dialog only gathers the options and shows what happens:
-the photos as soon as a folder is chosen (and a mistake before Start), then the share of
-the whole batch done with the time left.
+they refuse an output folder inside the input one, go on past bad files, never write
+over an original, and keep a CSV report beside the results. This dialog only gathers
+the options and shows what happens: the photos as soon as a folder is chosen (and a
+mistake before Start), then the share of the whole batch done with the time left, and
+at the end the failures and where the results and the report are.
 """
 
 from __future__ import annotations
@@ -24,17 +25,26 @@ from palette_desktop.app.tools import ASPECTS, MAX_SEED
 from palette_desktop.app.worker import Engine, Job
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import PaletteError, TaskError
-from palette_desktop.tasks.batch import BatchItem, BatchReport, plan_batch
+from palette_desktop.tasks.auto import AutoRequest
+from palette_desktop.tasks.batch import BatchItem, BatchReport, plan_batch, report_path, task_name
 from palette_desktop.tasks.common import QUALITY_PRESETS, SamplingOptions
 from palette_desktop.tasks.extend import Margins
 from palette_desktop.tasks.run import TaskRequest
 
-TASKS = ((Task.COLORIZE, "Colorize"), (Task.JPEG, "Clean up (JPEG & noise)"), (Task.INPAINT, "Inpaint with masks"),
-         (Task.EXTEND, "Extend canvas"))
+RESTORE_OLD = "auto"
+"""The Restore old photo task, by the name plan_batch and the command line give it (it is no single :class:`Task`)."""
+COLOUR_CHOICES = (("As detected: colorize the black-and-white photos", None),
+                  ("Keep black-and-white photos black and white", False))
+"""Restore old photo's colour choice; the data is whether to colorize, None meaning as each photo is."""
+TASKS = ((RESTORE_OLD, "Restore old photo"), (Task.COLORIZE, "Colorize"), (Task.JPEG, "Clean up (JPEG & noise)"),
+         (Task.INPAINT, "Inpaint with masks"), (Task.EXTEND, "Extend canvas"))
 FORMATS = (("Same as the original", None), ("PNG", ".png"), ("JPEG", ".jpg"), ("TIFF", ".tif"), ("WebP", ".webp"))
 STATUS_COLORS = {"done": QColor(90, 180, 110), "skipped": QColor(150, 150, 150), "running": QColor(110, 160, 230),
                  "cancelled": QColor(200, 160, 80)}
 FAILED_COLOR = QColor(230, 90, 80)
+FAILED = Qt.ItemDataRole.UserRole  # a row's mark: its photo failed
+LISTED_FAILURES = 5
+"""Failures named in the summary; the list (filtered to them) and the report have them all."""
 
 
 class FolderField(QWidget):
@@ -73,7 +83,9 @@ class BatchDialog(QDialog):
         self.job: Job | None = None
         self.items: list[BatchItem] = []
         self.report: BatchReport | None = None
+        self.report_file: Path | None = None  # the running or last batch's report, in its output folder
         self.error_box: QMessageBox | None = None
+        self.folder_box: QMessageBox | None = None  # where the results are, when no file manager can show them
         self.estimate = TimeLeft()
         self._running_index = 0  # the photo the steps are about
         self._finished_files = 0
@@ -119,7 +131,15 @@ class BatchDialog(QDialog):
         masks_form = QFormLayout(masks_page)
         masks_form.setContentsMargins(0, 0, 0, 0)
         masks_form.addRow("Masks", self.masks)
-        self.task_pages = {Task.INPAINT: masks_page, Task.EXTEND: extend_page}
+        self.colour = QComboBox()
+        for label, colorize in COLOUR_CHOICES:
+            self.colour.addItem(label, colorize)
+        self.colour.setToolTip("Restore old photo colorizes the photos it finds black and white, unless told otherwise")
+        colour_page = QWidget()
+        colour_form = QFormLayout(colour_page)
+        colour_form.setContentsMargins(0, 0, 0, 0)
+        colour_form.addRow("Colour", self.colour)
+        self.task_pages = {RESTORE_OLD: colour_page, Task.INPAINT: masks_page, Task.EXTEND: extend_page}
         self.task.currentIndexChanged.connect(self._task_changed)
 
         self.quality = QComboBox()
@@ -169,6 +189,9 @@ class BatchDialog(QDialog):
         self.files.setUniformRowHeights(True)
         self.files.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.files.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.only_failures = QCheckBox("Show only the photos that failed")
+        self.only_failures.toggled.connect(self._filter_rows)
+        self.only_failures.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -178,6 +201,10 @@ class BatchDialog(QDialog):
         self.summary = QLabel("Choose the folders and press Start.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.where = QLabel("")  # where the results and the report are, once a batch ends
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.where.setVisible(False)
 
         self.buttons = QDialogButtonBox()
         self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.ActionRole)
@@ -195,14 +222,17 @@ class BatchDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(settings_box)
         layout.addWidget(self.files, 1)
+        layout.addWidget(self.only_failures)
         layout.addWidget(self.progress)
         layout.addWidget(self.step_label)
         layout.addWidget(self.summary)
+        layout.addWidget(self.where)
         layout.addWidget(self.buttons)
         self.resize(640, 720)
 
         settings.keep_choice("batch/task", self.task)
         settings.keep_choice("batch/format", self.format)
+        settings.keep_choice("batch/colour", self.colour)
         self._preview_timer = QTimer(self)  # the list follows the choices, once typing pauses
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(200)
@@ -223,14 +253,17 @@ class BatchDialog(QDialog):
     def _task_changed(self) -> None:
         task = self.task.currentData()
         for page_task, page in self.task_pages.items():
-            page.setVisible(page_task is task)
+            page.setVisible(page_task == task)
 
-    def set_task(self, task: Task) -> None:
+    def set_task(self, task: Task | str) -> None:
+        """Choose a task: a :class:`Task`, or :data:`RESTORE_OLD`."""
         self.task.setCurrentIndex(self.task.findData(task))
 
-    def request(self) -> tuple[TaskRequest, tuple[float, float] | None]:
+    def request(self) -> tuple[TaskRequest | AutoRequest, tuple[float, float] | None]:
         task = self.task.currentData()
         options = SamplingOptions(steps=int(self.quality.currentData()), seed=self.seed.value())
+        if task == RESTORE_OLD:
+            return AutoRequest(options, keep_monochrome=self.colour.currentData() is False), None
         aspect = None
         margins = None
         if task is Task.EXTEND:
@@ -264,11 +297,11 @@ class BatchDialog(QDialog):
             raise TaskError("choose an input folder and an output folder")
         request, aspect = self.request()
         masks = None
-        if request.task is Task.INPAINT:
+        if self.task.currentData() is Task.INPAINT:
             masks = self.masks.path
             if masks is None or not masks.is_dir():
                 raise TaskError("inpaint needs a folder of masks: PNGs named like the photos, white = repaint")
-        items = plan_batch(in_dir, out_dir, task=request.task, recursive=self.recursive.isChecked(),
+        items = plan_batch(in_dir, out_dir, task=task_name(request), recursive=self.recursive.isChecked(),
                            suffix=self.format.currentData(), masks_dir=masks)
         if not items:
             raise TaskError(f"no photos found in {in_dir}")
@@ -286,6 +319,7 @@ class BatchDialog(QDialog):
         if masks is not None:
             self.settings.set_last_dir("masks", masks)
         self.job, self.items, self.report = job, items, None
+        self.report_file = report_path(out_dir, task_name(request))
         self._list(items, in_dir, skip=False)
         self._running_index = self._finished_files = 0
         self._fraction = 0.0
@@ -299,6 +333,9 @@ class BatchDialog(QDialog):
     def _list(self, items: list[BatchItem], in_dir: Path, skip: bool) -> None:
         """One row per photo: waiting, or (before Start) whether its result exists and will be skipped."""
         self.files.clear()
+        self.only_failures.setChecked(False)
+        self.only_failures.setVisible(False)
+        self.where.setVisible(False)
         for item in items:
             status = "result exists: skipped" if skip and item.target.exists() else "waiting"
             row = QTreeWidgetItem([str(item.source.relative_to(in_dir)), status])
@@ -365,13 +402,17 @@ class BatchDialog(QDialog):
         parts = [f"{len(report.done)} restored", f"{len(report.skipped)} skipped (result exists)",
                  f"{len(report.failed)} failed"]
         text = ", ".join(parts) + (" — cancelled." if report.cancelled else ".")
-        if report.failed:
-            text += "\n" + "\n".join(f"• {path.name}: {message}" for path, message in report.failed)
+        failed = report.failed
+        if failed:
+            text += "\n" + "\n".join(f"• {path.name}: {message}" for path, message in failed[:LISTED_FAILURES])
+            if len(failed) > LISTED_FAILURES:
+                text += f"\n… and {len(failed) - LISTED_FAILURES} more: see the list or the report."
         if report.stopped:  # disk full or read-only: the model was not run on the rest
             text += f"\nStopped: {report.stopped}; {len(report.not_started)} photo(s) not restored."
         self.summary.setText(text)
+        self._mark_failures({path for path, _ in failed})
+        self._show_where(report.report_error)
         self.step_label.setText("")
-        self.open_button.setEnabled(True)
         self._update_buttons()
 
     def _failed(self, job: Job, message: str) -> None:
@@ -379,7 +420,34 @@ class BatchDialog(QDialog):
             return
         self.job = None
         self.summary.setText(f"The batch stopped: {message}")
+        self._show_where(None)
         self._update_buttons()
+
+    def _mark_failures(self, failed: set[Path]) -> None:
+        """Mark the rows of the photos that failed; with any, offer to list only them."""
+        for index, item in enumerate(self.items):
+            row = self.files.topLevelItem(index)
+            if row is not None:
+                row.setData(0, FAILED, item.source in failed)
+        self.only_failures.setText("Show only the photo that failed" if len(failed) == 1
+                                   else f"Show only the {len(failed)} photos that failed")
+        self.only_failures.setVisible(bool(failed))
+
+    def _filter_rows(self, only_failures: bool) -> None:
+        for index in range(self.files.topLevelItemCount()):
+            row = self.files.topLevelItem(index)
+            row.setHidden(only_failures and not row.data(0, FAILED))
+
+    def _show_where(self, report_error: str | None) -> None:
+        """Say where the results and the report are, or why the report is not up to date."""
+        lines = [f"Results: {self.report_file.parent}"]
+        if report_error is not None:
+            lines.append(f"The report could not be written: {report_error}")
+        elif self.report_file.is_file():
+            lines.append(f"Report: {self.report_file}")
+        self.where.setText("\n".join(lines))
+        self.where.setVisible(True)
+        self.open_button.setEnabled(self.report_file.parent.is_dir())
 
     def _update_buttons(self, *_args) -> None:
         running = self.running
@@ -389,8 +457,19 @@ class BatchDialog(QDialog):
         self.settings_box.setEnabled(not running)
 
     def open_output(self) -> None:
-        if self.output.path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.output.path)))
+        """Show the last batch's results folder in the file manager, or say where it is where none is set up."""
+        if self.report_file is None:
+            return
+        folder = self.report_file.parent
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            return
+        text = f"No file manager is set up to show folders. The results are in:\n{folder}"
+        if self.report_file.is_file():
+            text += f"\n\nThe batch's report:\n{self.report_file}"
+        self.folder_box = QMessageBox(QMessageBox.Icon.Information, "Where the results are", text,
+                                      QMessageBox.StandardButton.Ok, self)
+        self.folder_box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_box.open()
 
     # -- closing ---------------------------------------------------------------------
     def closeEvent(self, event) -> None:
