@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout,
-                               QWidget, QFileDialog, QHeaderView)
+from PySide6.QtGui import QAction, QFontMetrics, QIcon, QKeySequence
+from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QStyle, QTableWidget, QTableWidgetItem, QTextBrowser,
+                               QVBoxLayout, QWidget, QFileDialog, QHeaderView)
 
 from palette_desktop import __version__
 from palette_desktop.app.settings import Settings
@@ -25,6 +25,20 @@ def action_name(text: str) -> str:
     says a dialog follows.
     """
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…")
+
+
+def fit_title(dialog: QDialog) -> None:
+    """Make ``dialog`` at least wide enough for the window manager to show its whole title.
+
+    A small dialog is as wide as its contents, and its title bar cut the title short
+    ("Restore Old…"). Title bars set the title in their (bold) font, centred between the
+    window's icon and up to three buttons, each about as wide as the bar is high: the room
+    asked for is the title plus four of those on either side.
+    """
+    font = QApplication.font("QMdiSubWindowTitleBar")  # the platform's title bar font
+    font.setBold(True)
+    bar = dialog.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight)
+    dialog.setMinimumWidth(QFontMetrics(font).horizontalAdvance(dialog.windowTitle()) + 8 * bar)
 
 
 def model_card_text(directory: Path, manifest: Manifest) -> str:

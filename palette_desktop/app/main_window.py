@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QScrollArea, QToolBar, QUndoView, QVBoxLayout, QWidget)
+                               QMessageBox, QToolBar, QUndoView, QVBoxLayout, QWidget)
 
 from palette_desktop.app.batch_dialog import BatchDialog
 from palette_desktop.app.candidates import CandidatePicker
@@ -29,7 +29,7 @@ from palette_desktop.app.settings import Settings
 from palette_desktop.app.mask_tools import MaskTools
 from palette_desktop.app.old_photo import OldPhotoTools
 from palette_desktop.app.task_progress import TaskProgress
-from palette_desktop.app.tools import BrushPanel, ExtendPanel, OptionsPanel, Tool, action_button
+from palette_desktop.app.tools import BrushPanel, ExtendPanel, OptionsPanel, PanelScrollArea, Tool, action_button
 from palette_desktop.app.transform_tools import TransformTools
 from palette_desktop.app.worker import Engine, Job, ModelSpec
 from palette_desktop.core.conditions import Task
@@ -211,13 +211,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(whole)
         layout.addWidget(self.options_panel)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(panel)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tools_dock = QDockWidget("Tools", self)
         self.tools_dock.setObjectName("tools")
-        self.tools_dock.setWidget(scroll)
+        self.tools_dock.setWidget(PanelScrollArea(panel))  # as wide as the panel: nothing cut off on the right
         self.tools_dock.setMinimumWidth(300)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tools_dock)
 

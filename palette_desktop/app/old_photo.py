@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QLabel, QRadioButton,
                                QVBoxLayout, QWidget)
 
+from palette_desktop.app.dialogs import fit_title
 from palette_desktop.app.document import PhotoChange, mask_change
 from palette_desktop.app.tools import Tool
 from palette_desktop.app.worker import Job
@@ -38,6 +39,7 @@ class RestoreDialog(QDialog):
     def __init__(self, parent: QWidget, has_mask: bool, monochrome: bool) -> None:
         super().__init__(parent)
         self.setWindowTitle("Restore Old Photo")
+        fit_title(self)
         intro = QLabel("Repairs scratches, cracks and dust, cleans up JPEG blocks, grain and noise, and gives a "
                        "black-and-white photo colour. Each step is a step of the history: go back to any of them.")
         intro.setWordWrap(True)

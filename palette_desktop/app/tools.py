@@ -10,11 +10,11 @@ from __future__ import annotations
 import random
 from enum import Enum
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QSizePolicy, QSlider, QSpinBox, QToolButton,
-                               QVBoxLayout)
+                               QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from palette_desktop.tasks.common import MAX_CANDIDATES, QUALITY_PRESETS, SamplingOptions
 from palette_desktop.tasks.extend import MAX_GROWTH, Margins, margins_for_aspect
@@ -54,6 +54,34 @@ def action_button(action: QAction, text: str | None = None, primary: bool = Fals
     if primary:
         button.setObjectName("primary")
     return button
+
+
+class PanelScrollArea(QScrollArea):
+    """Scrolls a panel up and down, never sideways: it is at least as wide as the panel needs.
+
+    A scroll area's minimum size knows only its scroll bars, so the dock could be narrower
+    than the panel's widgets and cut them off on the right, with no scroll bar to reach
+    them. Here the minimum width is the panel's (with the vertical scroll bar and the
+    frame), and it follows the panel as the tools' pages are shown and hidden.
+    """
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setWidget(panel)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel.installEventFilter(self)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        needed = (self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+                  + 2 * self.frameWidth())
+        return QSize(max(hint.width(), needed), hint.height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a page shown or hidden: the dock asks the minimum width again
+        return super().eventFilter(watched, event)
 
 
 class BrushPanel(QGroupBox):
