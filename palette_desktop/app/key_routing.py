@@ -7,13 +7,17 @@ canvas never hears Space or \\. :class:`KeyRouter` watches the keys on their way
 window's controls: a key that a window action has as its single-key shortcut goes to
 that action, and Space (with the pointer over the photo) and \\ go to the canvas.
 Nothing changes while typing in a text field, or for what a number field takes
-(digits, signs, Enter, arrows).
+(digits, signs, Enter, arrows), with two exceptions. A number field's own undo is of
+no use next to the photo's, so Ctrl+Z, Ctrl+Y and the other command keys of the
+window's actions go to the actions. And a key that the window holds for a while with a
+QShortcut (the candidate picker's 0–4, Enter and Esc, said in the status bar) goes to
+it from any control.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QLineEdit, QMainWindow,
                                QPlainTextEdit, QTextEdit, QWidget)
 
@@ -50,11 +54,11 @@ class KeyRouter(QObject):
         if not isinstance(watched, QWidget) or watched is self.canvas or not self._in_window(watched) \
                 or is_text_field(watched):
             return False
-        if event.modifiers() & COMMAND_MODIFIERS:
-            return False
         if kind == QEvent.Type.ShortcutOverride:
             # Left unaccepted, the override lets the window's shortcut take the key.
-            return self._is_single_key_shortcut(event)
+            return self._window_takes(event)
+        if event.modifiers() & COMMAND_MODIFIERS:
+            return False
         if event.key() in HOLD_KEYS and (event.key() != Qt.Key.Key_Space or self.canvas.underMouse()):
             QApplication.sendEvent(self.canvas, QKeyEvent(kind, event.key(), event.modifiers(), event.text(),
                                                           event.isAutoRepeat()))
@@ -67,12 +71,17 @@ class KeyRouter(QObject):
             top = top.parentWidget()
         return top is self.window
 
-    def _is_single_key_shortcut(self, event: QKeyEvent) -> bool:
-        text = event.text()
-        if not text or not text.isprintable() or text.isspace() or text in NUMBER_TEXT:
+    def _window_takes(self, event: QKeyEvent) -> bool:
+        """Whether the key goes to a shortcut of the window rather than to the control that has the keyboard."""
+        command = bool(event.modifiers() & COMMAND_MODIFIERS)
+        pressed = {QKeySequence(event.keyCombination()).toString()}
+        if not command:
+            pressed.add(QKeySequence(event.key()).toString())  # "{" arrives as Shift+{: either matches
+        held = (s for s in self.window.findChildren(QShortcut) if s.isEnabled())
+        if any(key.toString() in pressed for shortcut in held for key in shortcut.keys()):
+            return True
+        actions = [a for a in QWidget.actions(self.window) if a.isEnabled()]  # MainWindow.actions is a dict
+        if not any(key.toString() in pressed for action in actions for key in action.shortcuts()):
             return False
-        # "{" arrives as Shift+{: either matches
-        pressed = {QKeySequence(event.keyCombination()).toString(), QKeySequence(event.key()).toString()}
-        actions = QWidget.actions(self.window)  # the window's shortcuts (MainWindow.actions is its dict of them)
-        return any(shortcut.toString() in pressed
-                   for action in actions if action.isEnabled() for shortcut in action.shortcuts())
+        text = event.text()
+        return command or (bool(text) and text.isprintable() and not text.isspace() and text not in NUMBER_TEXT)

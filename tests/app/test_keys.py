@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import drag, line
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QStyle, QStyleOptionSpinBox
 
@@ -34,6 +34,7 @@ CONTROLS = {
 
 def touch(window, qtbot, control: str):
     window.set_tool(Tool.BRUSH)
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the page just shown laid out, as before a click
     CONTROLS[control](window, qtbot)
     focus = QApplication.focusWidget()
     assert focus is not None and focus is not window.canvas  # the control has the keyboard now
@@ -99,6 +100,48 @@ def test_a_stroke_after_the_keys_still_paints(window, qtbot):
     qtbot.keyClick(focus, Qt.Key.Key_B)
     drag(qtbot, window.canvas, line((20, 60), (140, 60)))
     assert window.document.mask[60, 80] == 1.0
+
+
+@pytest.mark.parametrize("control", ["candidates", "seed", "brush size"])
+def test_undo_and_redo_keys_undo_the_photo_while_a_number_field_has_the_keyboard(control, window, qtbot):
+    stack = window.history.stack
+    window.actions["invert_mask"].trigger()  # a step to undo, as a Colorize would be
+    focus = touch(window, qtbot, control)  # the arrow click typed a new value into the field
+    assert isinstance(focus, QAbstractSpinBox), control
+    typed = focus.value()
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(focus, Qt.Key.Key_Z, ctrl)
+    assert stack.index() == 0 and focus.value() == typed, control  # the photo's undo, not the field's
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Y, ctrl)
+    assert stack.index() == 1, control
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, ctrl)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, ctrl | Qt.KeyboardModifier.ShiftModifier)
+    assert stack.index() == 1 and focus.value() == typed, control
+
+
+def test_candidate_keys_pick_while_a_number_field_has_the_keyboard(window, qtbot):
+    candidates = window.options_panel.candidates
+    candidates.setValue(2)
+    with qtbot.waitSignal(window.engine.finished, timeout=30000) as result:
+        window.actions["colorize"].trigger()
+    photos = result.args[1]
+    qtbot.mouseClick(candidates.lineEdit(), Qt.MouseButton.LeftButton)  # into the box, as to type a number
+    focus = QApplication.focusWidget()
+    assert focus in (candidates, candidates.lineEdit())
+    qtbot.keyClick(focus, Qt.Key.Key_2)
+    assert window.picker.chosen_index == 1 and candidates.value() == 2
+    assert window.canvas.photo_item.photo is photos[1]
+    qtbot.keyClick(focus, Qt.Key.Key_0)
+    assert window.picker.chosen_index != 1 and window.canvas.photo_item.photo is not photos[1]
+    qtbot.keyClick(focus, Qt.Key.Key_2)
+    qtbot.keyClick(focus, Qt.Key.Key_Return)  # "Enter to use it"
+    assert window.picker is None and window.history.stack.text(0).endswith("candidate 2")
+    assert candidates.value() == 2
+
+    candidates.setFocus()
+    candidates.selectAll()
+    qtbot.keyClick(candidates, Qt.Key.Key_3)  # no picker: the digits are the field's again
+    assert candidates.value() == 3
 
 
 # The US keyboard's keys that give another character with Shift
