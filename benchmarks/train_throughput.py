@@ -1,12 +1,15 @@
-"""Training throughput at 128²: the example pipeline, the network alone, and both together.
+"""Training throughput: the example pipeline, the network alone, and both together.
 
-    python benchmarks/train_throughput.py [--data DIR_OR_PACK ...] [--batch N] [--workers W] [--seconds S]
+    python benchmarks/train_throughput.py [--data DIR_OR_PACK ...] [--size S] [--batch N] [--workers W] [--seconds S]
     python benchmarks/train_throughput.py --pipeline-only
 
 Prints ``pipeline: N samples/s with W workers`` (damaged examples made by loader workers
 from photos decoded in memory, no network), then the training step alone on a batch
 already on the device (the ceiling), then the two together as ``train`` runs them. On
-CUDA the step is the real one: bf16, channels-last, fused AdamW, torch.compile.
+CUDA the step is the real one: bf16, channels-last, fused AdamW, torch.compile. On the
+CPU the network alone is timed in fp32 and in bf16 autocast, and "both" runs in the
+precision training picks on this CPU (bf16 only where it is native: AMX, AVX-512 BF16).
+Pause a background training round (kill -STOP) while this runs.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import torch
 
 from palette_desktop.model.config import UNetConfig
 from palette_desktop.model.data import DamagedBatches, load_photos
-from palette_desktop.model.train import Batch, TrainConfig, example_batches, new_state, train, train_step
+from palette_desktop.model.train import (Batch, TrainConfig, cpu_has_native_bf16, example_batches, new_state, train,
+                                         train_step, uses_bf16)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "train"
 
@@ -39,7 +43,7 @@ def pipeline(photos, batch: int, size: int, workers: int, seconds: float) -> flo
     return count / (time.perf_counter() - start)
 
 
-def network_only(photos, device: torch.device, batch: int, size: int, seconds: float) -> float:
+def network_only(photos, device: torch.device, batch: int, size: int, seconds: float, bf16: bool) -> float:
     """Training steps per second × batch on one fixed batch already on the device."""
     cuda = device.type == "cuda"
     config = TrainConfig(data=(), out="", batch=batch, size=size, unet=UNetConfig())
@@ -54,7 +58,7 @@ def network_only(photos, device: torch.device, batch: int, size: int, seconds: f
 
     def steps(n: int) -> None:
         for _ in range(n):
-            train_step(net, model, state, data, config, 0, device, cuda)
+            train_step(net, model, state, data, config, 0, device, cuda, bf16=bf16)
             state.step += 1
 
     steps(3)  # compile, cudnn autotune
@@ -83,15 +87,16 @@ def end_to_end(photos, data: tuple[str, ...], batch: int, size: int, workers: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=[str(DEFAULT_DATA)], help="folders or packs")
-    parser.add_argument("--batch", type=int, help="default: 256 on CUDA, 16 on the CPU")
-    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--batch", type=int, help="default: 256 on CUDA, 32 on the CPU")
+    parser.add_argument("--size", type=int, help="crop side; default: 128 on CUDA, 64 on the CPU (their rounds')")
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring time of each figure")
     parser.add_argument("--pipeline-only", action="store_true")
     args = parser.parse_args()
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
-    batch = args.batch or (256 if cuda else 16)
+    batch = args.batch or (256 if cuda else 32)
+    args.size = args.size or (128 if cuda else 64)
     photos = load_photos(args.data, min_side=args.size // 2)
     print(f"pipeline: {pipeline(photos, batch, args.size, args.workers, args.seconds):.0f} samples/s "
           f"with {args.workers} workers ({len(photos.images)} photos, {args.size}², batch {batch})", flush=True)
@@ -101,10 +106,15 @@ def main() -> None:
     if args.pipeline_only:
         return
     name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
-    print(f"network alone: {network_only(photos, device, batch, args.size, args.seconds):.0f} samples/s "
-          f"({name}, batch {batch})", flush=True)
-    print(f"both: {end_to_end(photos, tuple(args.data), batch, args.size, args.workers, args.seconds):.0f} samples/s "
-          f"({name}, batch {batch}, {args.workers} workers)", flush=True)
+    if not cuda:
+        print(f"CPU: native bf16 {'yes' if cpu_has_native_bf16() else 'no (AVX2 or older: emulated)'}", flush=True)
+    for bf16 in ([True] if cuda else [False, True]):
+        print(f"network alone, {'bf16' if bf16 else 'fp32'}: "
+              f"{network_only(photos, device, batch, args.size, args.seconds, bf16):.1f} samples/s "
+              f"({name}, {args.size}², batch {batch})", flush=True)
+    print(f"both, {'bf16' if uses_bf16(device) else 'fp32'}: "
+          f"{end_to_end(photos, tuple(args.data), batch, args.size, args.workers, args.seconds):.1f} samples/s "
+          f"({name}, {args.size}², batch {batch}, {args.workers} workers)", flush=True)
 
 
 if __name__ == "__main__":

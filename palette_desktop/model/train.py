@@ -391,9 +391,13 @@ def train(config: TrainConfig, state: TrainState | None = None, *, log: Callable
 
 
 def train_step(net: torch.nn.Module, model: torch.nn.Module, state: TrainState, batch: Batch, config: TrainConfig,
-          rank: int, device: torch.device, cuda: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """One optimizer step and EMA update; returns the loss and per-task sums, left on the device."""
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(device)):
+               rank: int, device: torch.device, cuda: bool,
+               bf16: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step and EMA update; returns the loss and per-task sums, left on the device.
+
+    ``bf16`` None: bf16 autocast where it is native (``uses_bf16``); benchmarks force it.
+    """
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(device) if bf16 is None else bf16):
         loss, task_sums = training_loss(net, batch, _noise_generator(config.seed, state.step, rank, device))
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
