@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         tools.addActions([acts["tool_hand"], acts["tool_brush"], acts["tool_extend"], acts["tool_crop"],
                           acts["tool_straighten"]])
         tools.addSeparator()
-        tools.addActions([acts["shape_brush"], acts["shape_rectangle"], acts["shape_lasso"]])
+        tools.addActions([acts["shape_rectangle"], acts["shape_lasso"]])
         tools.addSeparator()
         tools.addActions([acts["eraser"], acts["brush_smaller"], acts["brush_bigger"], acts["feather_less"],
                           acts["feather_more"]])
@@ -296,6 +296,7 @@ class MainWindow(QMainWindow):
                 bar.addAction(acts[key])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar
+        self.mask_tools.show_on(bar.widgetForAction(acts["tool_brush"]))  # Brush, Rectangle or Lasso
 
     def _make_statusbar(self) -> None:
         bar = self.statusBar()

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Qt
-from PySide6.QtGui import QActionGroup, QColor, QPainter, QPainterPath, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QSlider,
-                               QVBoxLayout, QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
 from palette_desktop.app.document import MaskChange, Patch, mask_change
 from palette_desktop.app.gestures import Gesture, draw_outlined
 from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB
-from palette_desktop.app.tools import Tool, action_button
+from palette_desktop.app.tools import BrushPanel, Tool, action_button
 from palette_desktop.core.errors import PaletteError
 from palette_desktop.core.masks import Box, polygon_mask, read_mask_file, write_mask_file
 
@@ -36,6 +36,13 @@ class MaskShape(Enum):
     BRUSH = "brush"
     RECTANGLE = "rectangle"
     LASSO = "lasso"
+
+
+SHAPE_ACTIONS = {MaskShape.BRUSH: "tool_brush", MaskShape.RECTANGLE: "shape_rectangle",
+                 MaskShape.LASSO: "shape_lasso"}
+SHAPE_HINTS = {MaskShape.BRUSH: "Paint over scratches, dust, tears or anything to remove, then Inpaint.",
+               MaskShape.RECTANGLE: "Drag a rectangle over what to remove, then Inpaint.",
+               MaskShape.LASSO: "Draw a lasso around what to remove, then Inpaint."}
 
 
 class ShapeGesture(Gesture):
@@ -126,7 +133,7 @@ class MaskPanel(QGroupBox):
     def __init__(self, actions, parent=None) -> None:
         super().__init__("Mask", parent)
         shapes = QHBoxLayout()
-        for key in ("shape_brush", "shape_rectangle", "shape_lasso"):
+        for key in SHAPE_ACTIONS.values():
             shapes.addWidget(action_button(actions[key]))
         self.show_box = QCheckBox("Show")
         self.show_box.setToolTip(actions["show_mask"].toolTip())
@@ -158,26 +165,33 @@ class MaskPanel(QGroupBox):
 
 
 class MaskTools(QObject):
-    """A window's mask shapes, mask view and mask files: actions, panel, gesture."""
+    """A window's mask shapes, mask view and mask files: actions, panel, gesture.
+
+    The shapes are tools of the window's one group of tools: the Brush tool (B) paints
+    with the brush, Rectangle (M) and Lasso (L) are the Brush tool with another shape. So
+    one of them is the active tool, the checked one, on the panel, in the menu and on the
+    toolbar, whose Brush button stands for the shape last chosen.
+    """
 
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
         self.shape = MaskShape.BRUSH
         self.file_dialog: QFileDialog | None = None
+        self.brush_panel: BrushPanel | None = None
+        self.toolbar_button: QToolButton | None = None
         a = window._action
-        shapes = (("shape_brush", "Brush &Shape", "Brush", None, "Paint the mask with a round brush", "brush"),
-                  ("shape_rectangle", "&Rectangle Mask", "Rectangle", "M",
-                   "Drag a rectangle to mask (with the eraser: unmask)", "mask-rect"),
-                  ("shape_lasso", "&Lasso Mask", "Lasso", "L", "Draw around an area to mask (with the eraser: unmask)",
-                   "lasso"))
-        group = QActionGroup(self)
-        for (key, text, short, shortcut, tip, icon_name), shape in zip(shapes, MaskShape):
-            action = a(key, text, shortcut, tip, lambda _=False, s=shape: self.set_shape(s), icon_name, checkable=True)
-            action.setIconText(short)  # on the panel's buttons
-            group.addAction(action)
-        window.actions["shape_brush"].setChecked(True)
-        window.actions["tool_brush"].triggered.connect(lambda: self.set_shape(MaskShape.BRUSH))
+        shapes = (("&Rectangle Mask", "Rectangle", "M", "Drag a rectangle to mask (with the eraser: unmask)",
+                   "mask-rect"),
+                  ("&Lasso Mask", "Lasso", "L", "Draw around an area to mask (with the eraser: unmask)", "lasso"))
+        tools = window.actions["tool_brush"].actionGroup()
+        for (text, short, shortcut, tip, icon_name), shape in zip(shapes, (MaskShape.RECTANGLE, MaskShape.LASSO)):
+            action = a(SHAPE_ACTIONS[shape], text, shortcut, tip, lambda _=False, s=shape: self.set_shape(s),
+                       icon_name, checkable=True)
+            action.setIconText(short)  # on the buttons
+            tools.addAction(action)
+        # The Brush tool chosen, by B, a click or the window (Detect Damage): the brush shape.
+        window.actions["tool_brush"].toggled.connect(lambda on: on and self._show(MaskShape.BRUSH))
         show = a("show_mask", "Show &Mask", "Ctrl+Shift+H", "Show or hide the mask over the photo", None,
                  "mask-show", checkable=True)
         show.setChecked(True)
@@ -197,8 +211,9 @@ class MaskTools(QObject):
         window.engine.busyChanged.connect(self._update_actions)
         self._update_actions()
 
-    def page(self, brush_panel: QWidget) -> QWidget:
-        """The Brush tool's page: this panel above the brush's own."""
+    def page(self, brush_panel: BrushPanel) -> QWidget:
+        """The Brush tool's page: this panel above the brush's own (which says the shape)."""
+        self.brush_panel = brush_panel
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -207,12 +222,31 @@ class MaskTools(QObject):
         return page
 
     # -- shapes ----------------------------------------------------------------------
+    def show_on(self, toolbar_button: QToolButton) -> None:
+        """Make the toolbar's Brush button stand for the shape chosen (and choose it when clicked).
+
+        Held down, it lists the three shapes (a tool button's actions are its delayed menu).
+        """
+        self.toolbar_button = toolbar_button
+        toolbar_button.addActions([self.window.actions[key] for key in SHAPE_ACTIONS.values()])
+        self._show(self.shape)
+
     def set_shape(self, shape: MaskShape) -> None:
-        self.shape = shape
-        self.window.actions[f"shape_{shape.value}"].setChecked(True)
+        """The Brush tool, with ``shape``."""
         if self.window.tool is not Tool.BRUSH:
             self.window.set_tool(Tool.BRUSH)
+        self.window.actions[SHAPE_ACTIONS[shape]].setChecked(True)
+        self._show(shape)
         self.window.canvas.set_tool(Tool.BRUSH)  # cancels a drag and updates the cursor for the new shape
+
+    def _show(self, shape: MaskShape) -> None:
+        self.shape = shape
+        action = self.window.actions[SHAPE_ACTIONS[shape]]
+        if self.toolbar_button is not None:
+            self.toolbar_button.setDefaultAction(action)
+        if self.brush_panel is not None:
+            self.brush_panel.setTitle(f"{action.iconText()} mask")
+            self.brush_panel.hint.setText(SHAPE_HINTS[shape])
 
     def apply_shape(self, points: list[tuple[float, float]], erase: bool) -> None:
         doc = self.window.document

@@ -87,3 +87,16 @@ def window(make_window, photo_path):
     assert window.open_path(photo_path)
     window.options_panel.set_steps(6)  # draft: a quick run on the tiny model
     return window
+
+
+@pytest.fixture()
+def app_look(qapp):
+    """The look the program has (Fusion, the dark palette, style.qss), the test session's back after."""
+    from palette_desktop.app.main import apply_style
+
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
+    apply_style(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from gui_helpers import drag, line
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QToolButton
 
 from palette_desktop.app.mask_tools import MaskShape
 from palette_desktop.app.tools import Tool
@@ -67,9 +68,46 @@ def test_b_goes_back_to_the_brush_and_paints(window, qtbot):
     canvas.setFocus()
     qtbot.keyClick(canvas, Qt.Key.Key_L)
     qtbot.keyClick(canvas, Qt.Key.Key_B)
-    assert window.mask_tools.shape is MaskShape.BRUSH and window.actions["shape_brush"].isChecked()
+    assert window.mask_tools.shape is MaskShape.BRUSH and window.actions["tool_brush"].isChecked()
     drag(qtbot, canvas, line((20, 60), (140, 60)))
     assert window.history.stack.text(0) == "Brush stroke"
+
+
+def highlighted_tools(window) -> list[str]:
+    """The toolbar's buttons drawn as the active tool."""
+    return [b.text() for b in window.toolbar.findChildren(QToolButton) if b.isVisible() and b.isChecked()]
+
+
+def face(button) -> tuple[int, int, int]:
+    """The colour of a button's face, beside its text."""
+    image = button.grab().toImage()
+    return image.pixelColor(image.width() - 6, image.height() // 2).getRgb()[:3]
+
+
+@pytest.mark.parametrize("key, shape, name", [(Qt.Key.Key_M, "Rectangle", "rectangle"),
+                                              (Qt.Key.Key_L, "Lasso", "lasso")])
+def test_the_active_mask_shape_shows_in_the_toolbar_and_the_panel(key, shape, name, app_look, make_window,
+                                                                  photo_path, qtbot):
+    window = make_window()
+    window.open_path(photo_path)
+    canvas = window.canvas
+    canvas.setFocus()
+    qtbot.keyClick(canvas, key)
+    buttons = {b.text(): b for b in window.mask_tools.panel.findChildren(QToolButton)
+               if b.text() in ("Brush", "Rectangle", "Lasso")}
+    assert highlighted_tools(window) == [shape]
+    others = [face(b) for text, b in buttons.items() if text != shape]
+    assert others[0] == others[1] and face(buttons[shape]) != others[0]  # the chosen shape's button stands out
+    assert window.brush_panel.title() == f"{shape} mask" and name in window.brush_panel.hint.text()
+
+    qtbot.keyClick(canvas, Qt.Key.Key_B)
+    assert highlighted_tools(window) == ["Brush"] and window.brush_panel.title() == "Brush mask"
+    assert face(buttons["Brush"]) != face(buttons[shape])
+    qtbot.keyClick(canvas, key)
+    qtbot.keyClick(canvas, Qt.Key.Key_H)
+    assert highlighted_tools(window) == ["Hand"]  # the shape is kept for the next time, not shown as active
+    qtbot.keyClick(canvas, key)
+    assert highlighted_tools(window) == [shape]
 
 
 def test_hide_show_colour_and_opacity_of_the_mask(window, qtbot):

@@ -12,19 +12,6 @@ from palette_desktop.app.tools import Tool
 SIZES = {"default": (1280, 820), "first test window": (1100, 760), "small": (1100, 640)}
 
 
-@pytest.fixture()
-def app_look(qapp):
-    """The look the program has (Fusion, the dark palette, style.qss), the test session's back after."""
-    from palette_desktop.app.main import apply_style
-
-    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
-    apply_style(qapp)
-    yield
-    qapp.setStyleSheet(sheet)
-    qapp.setStyle(style)
-    qapp.setPalette(palette)
-
-
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("tool", list(Tool))
 @pytest.mark.parametrize("look", ["plain", "the program's"])
