@@ -2,9 +2,10 @@
 
 Between kills only whole files are to be seen in the output folder (each result decodes
 to its end, the report is a whole CSV file); a kill mid-write leaves a hidden temporary
-file (one run is killed while writing, to be sure of one), which the next run removes. The run after the last kill finishes the
-folder, skipping what was done. The moments are random on purpose, to find the moment
-nobody thought of; a failure names the seed that replays it (``KILL_SEED``).
+file (one run is killed while writing, to be sure of one), which the next run removes.
+The run after the last kill finishes the folder, skipping what was done. The moments are
+random on purpose, to find the moment nobody thought of; a failure names the seed that
+replays it (``KILL_SEED``).
 """
 
 from __future__ import annotations
