@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 from palette_desktop.app.document import MaskChange, Patch, mask_change
 from palette_desktop.app.gestures import Gesture, draw_outlined
 from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB
+from palette_desktop.app.saving import is_sample
 from palette_desktop.app.tools import BrushPanel, Tool, action_button
 from palette_desktop.core.errors import PaletteError
 from palette_desktop.core.masks import Box, polygon_mask, read_mask_file, write_mask_file
@@ -287,7 +288,13 @@ class MaskTools(QObject):
         return path
 
     def _suggested(self) -> Path:
+        """Where a mask file is proposed: ``<photo>-mask.png`` beside the photo, as Save As proposes the photo.
+
+        The bundled sample's folder is the program's: for it, the last folder masks went to.
+        """
         doc = self.window.document
+        if doc.source is not None and not is_sample(doc.source):
+            return doc.source.with_name(f"{doc.source.stem}-mask.png")
         stem = doc.source.stem if doc.source is not None else "photo"
         return self.window.settings.last_dir("masks") / f"{stem}-mask.png"
 

@@ -193,3 +193,31 @@ def test_export_the_mask_as_the_clis_png_and_never_over_the_photo(window, qtbot,
     window.error_box.close()
     assert not tools.export_mask(tmp_path / "mask.jpg")  # masks are PNG: a lossy mask would be noise
     assert not (tmp_path / "mask.jpg").exists()
+
+
+def _look_at_file_dialog(qtbot, tools) -> dict:
+    """What the mask file dialog that the next call opens shows first; it is then cancelled."""
+    seen = {}
+
+    def poll():
+        dialog = tools.file_dialog
+        if dialog is not None and dialog.isVisible():
+            seen["folder"] = Path(dialog.directory().absolutePath()).resolve()
+            seen["name"] = dialog.findChild(QLineEdit, "fileNameEdit").text()
+            dialog.reject()
+        else:
+            QTimer.singleShot(20, poll)
+    tools.file_dialog = None
+    QTimer.singleShot(20, poll)
+    return seen
+
+
+@pytest.mark.parametrize("action", ["export_mask", "import_mask"])
+def test_the_mask_dialogs_open_beside_the_photo_as_save_as_does(action, window, qtbot, photo_path):
+    window.set_tool(Tool.BRUSH)
+    drag(qtbot, window.canvas, line((20, 60), (140, 60)))  # a mask to export
+    seen = _look_at_file_dialog(qtbot, window.mask_tools)
+    window.actions[action].trigger()
+    assert seen["folder"] == photo_path.parent.resolve()  # not the home folder
+    if action == "export_mask":
+        assert seen["name"] == "shirt-mask.png"
