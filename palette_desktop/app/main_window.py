@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QToolBar, QUndoView, QVBoxLayout, QWidget)
+                               QMessageBox, QToolBar, QVBoxLayout, QWidget)
 
 from palette_desktop.app.batch_dialog import BatchDialog
 from palette_desktop.app.candidates import CandidatePicker
@@ -23,6 +23,7 @@ from palette_desktop.app.document import Document, PhotoChange, mask_change, str
 from palette_desktop.app.extend_frame import ExtendFrame
 from palette_desktop.app.file_drop import FileDrop
 from palette_desktop.app.history import History
+from palette_desktop.app.history_view import HistoryView
 from palette_desktop.app.key_routing import KeyRouter
 from palette_desktop.app.saving import SaveDialog, is_sample, refuse_original, suggested_path
 from palette_desktop.app.settings import Settings
@@ -217,10 +218,8 @@ class MainWindow(QMainWindow):
         self.tools_dock.setMinimumWidth(300)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tools_dock)
 
-        self.history_view = QUndoView(self.history.stack)
+        self.history_view = HistoryView(self.history.stack, icon("save"))  # the steps undone greyed
         self.history_view.setEmptyLabel(self.history.base_label)
-        self.history_view.setCleanIcon(icon("save"))
-        self.history_view.setToolTip("Every step; click one to go back to it. The disk marks the saved state.")
         self.memory_label = QLabel()
         self.memory_label.setObjectName("hint")
         history = QWidget()

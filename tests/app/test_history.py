@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from palette_desktop.app.document import Document, PhotoChange, stroke_change
 from palette_desktop.app.history import History
@@ -56,3 +57,33 @@ def test_brush_strokes_are_steps_but_do_not_modify_the_photo(qapp, shirt):
     history.push(stroke_change(doc.mask, [(10, 10), (50, 50)], 3))
     assert history.stack.count() == 1 and history.stack.text(0) == "Brush stroke"
     assert not history.photo_modified()
+
+
+def _ink(view, row: int) -> int:
+    """How far the row's darkest or brightest pixel is from its background: the contrast of its text."""
+    image = view.viewport().grab(view.visualRect(view.model().index(row, 0))).toImage()
+    background = image.pixelColor(image.width() - 2, image.height() // 2).lightness()  # past the text
+    return max(abs(image.pixelColor(x, y).lightness() - background)
+               for x in range(image.width()) for y in range(image.height()))
+
+
+@pytest.mark.parametrize("look", ["plain", "the program's"])
+def test_the_steps_undone_look_undone_in_the_history_panel(look, request, make_window, photo_path, qtbot):
+    if look != "plain":
+        request.getfixturevalue("app_look")
+    window = make_window()
+    window.open_path(photo_path)
+    for _ in range(4):
+        window.actions["invert_mask"].trigger()  # four steps of the same name
+    window.actions["undo"].trigger()
+    window.actions["undo"].trigger()
+    view = window.history_view
+    qtbot.waitUntil(lambda: view.currentIndex().row() == 2)
+    view.repaint()
+    done, undone = [_ink(view, 1)], [_ink(view, row) for row in (3, 4)]
+    assert undone[0] == undone[1]
+    assert undone[0] < done[0] * 0.75  # the text of a step undone stands out much less
+    window.actions["redo"].trigger()
+    window.actions["redo"].trigger()
+    qtbot.waitUntil(lambda: view.currentIndex().row() == 4)
+    assert _ink(view, 3) == done[0]  # redone: the step looks done again
