@@ -27,6 +27,7 @@ from palette_desktop.app.history_view import HistoryView
 from palette_desktop.app.key_routing import KeyRouter
 from palette_desktop.app.saving import SaveDialog, is_sample, refuse_original, suggested_path
 from palette_desktop.app.settings import Settings
+from palette_desktop.app.status_note import StatusNote
 from palette_desktop.app.mask_tools import MaskTools
 from palette_desktop.app.old_photo import OldPhotoTools
 from palette_desktop.app.task_progress import TaskProgress
@@ -299,6 +300,7 @@ class MainWindow(QMainWindow):
 
     def _make_statusbar(self) -> None:
         bar = self.statusBar()
+        self.status_note = StatusNote(bar)  # how a task ended, not wiped out by a status tip
         self.task_progress = TaskProgress(self.engine, self.actions["cancel"], self.canvas.viewport())
         bar.addPermanentWidget(self.task_progress, 1)
         self.size_label = QLabel()
@@ -606,20 +608,20 @@ class MainWindow(QMainWindow):
         # Inpaint used the mask up; other tasks keep it for later (extend moves it with the photo).
         self.history.push(PhotoChange(doc, result, label or job.label, job.shift,
                                       keep_mask=job.request.task is not Task.INPAINT))
-        self.statusBar().showMessage(f"{(label or job.label).split(' · ')[0]} done", 4000)
+        self.status_note.say(f"{(label or job.label).split(' · ')[0]} done", 4000)
 
     def _on_failed(self, job: Job, message: str) -> None:
         if job.is_batch:
             return
         if job is self.task_job:
             self.task_job = None
-        self.statusBar().showMessage(f"{job.label.split(' · ')[0]} failed", 6000)
+        self.status_note.say(f"{job.label.split(' · ')[0]} failed", 6000)
         self.show_error(f"{job.label.split(' · ')[0]} failed", message[:1].upper() + message[1:])
 
     def _on_cancelled(self, job: Job) -> None:
         if job is self.task_job:
             self.task_job = None
-        self.statusBar().showMessage("Cancelled; the photo is as it was", 5000)
+        self.status_note.say("Cancelled; the photo is as it was", 5000)
 
     def show_error(self, title: str, message: str) -> QMessageBox:
         """A readable, non-blocking error dialog (kept in ``error_box``)."""

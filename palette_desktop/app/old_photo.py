@@ -204,4 +204,4 @@ class OldPhotoTools(QObject):
         self.job = None
         self.update_actions()
         if message:  # after the window's own word on the job
-            QTimer.singleShot(0, lambda: self.window.statusBar().showMessage(message, 6000))
+            QTimer.singleShot(0, lambda: self.window.status_note.say(message, 6000))

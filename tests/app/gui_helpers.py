@@ -1,9 +1,10 @@
-"""Mouse gestures in image coordinates, for the canvas tests."""
+"""Mouse gestures in image coordinates, for the canvas tests; what the status bar says."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QLabel
 
 
 def view_pos(canvas, x: float, y: float) -> QPoint:
@@ -22,3 +23,13 @@ def drag(qtbot, canvas, points, button=Qt.MouseButton.LeftButton, modifier=Qt.Ke
 
 def line(a, b, n=12):
     return [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for t in np.linspace(0, 1, n)]
+
+
+def status_text(window) -> str:
+    """What the status bar says on its left: its temporary message, else its other labels shown."""
+    bar = window.statusBar()
+    if bar.currentMessage():
+        return bar.currentMessage()
+    permanent = (window.task_progress, window.size_label, window.zoom_label, window.backend_label)
+    return " ".join(label.text() for label in bar.findChildren(QLabel)
+                    if label.isVisible() and not any(label is p or p.isAncestorOf(label) for p in permanent))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from gui_helpers import drag, line
-from PySide6.QtCore import Qt
+from gui_helpers import drag, line, status_text
+from PySide6.QtCore import QPoint, Qt, QTimer
 
 from palette_desktop.app.old_photo import RestoreDialog
 from palette_desktop.app.tools import Tool
@@ -126,7 +126,7 @@ def test_cancel_stops_the_steps_and_keeps_those_done(old_window, qtbot):
     history = _history(window)
     assert 1 <= len(history) < 4 and history[0] == "Detect damage"
     assert not window.old_photo.running and window.actions["restore_old"].isEnabled()
-    qtbot.waitUntil(lambda: "steps done are in the history" in window.statusBar().currentMessage(), timeout=2000)
+    qtbot.waitUntil(lambda: "steps done are in the history" in status_text(window), timeout=2000)
 
 
 def test_the_dialog_offers_the_painted_mask_only_when_there_is_one_and_colour_only_for_black_and_white(qtbot):
@@ -137,3 +137,25 @@ def test_the_dialog_offers_the_painted_mask_only_when_there_is_one_and_colour_on
     dialog = RestoreDialog(None, has_mask=True, monochrome=True)
     qtbot.addWidget(dialog)
     assert dialog.painted.isChecked() and dialog.colorize.isChecked()
+
+
+def test_restore_old_photo_from_the_toolbar_ends_saying_so(old_window, qtbot):
+    """The end is said even once the pointer leaves the button that started it (its status tip is cleared)."""
+    window = old_window
+    button = window.toolbar.widgetForAction(window.actions["restore_old"])
+
+    def accept():
+        dialog = window.old_photo.dialog
+        if dialog is not None and dialog.isVisible():
+            qtbot.keyClick(dialog, Qt.Key.Key_Return)  # "Restore"
+        else:
+            QTimer.singleShot(20, accept)
+
+    QTimer.singleShot(20, accept)
+    with qtbot.waitSignal(window.engine.finished, timeout=60000):
+        qtbot.mouseMove(button)  # the pointer on the button: its status tip shows
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: status_text(window) == "Restore old photo: done", timeout=2000)
+    qtbot.mouseMove(window.canvas.viewport(), QPoint(50, 50))  # and off it
+    qtbot.wait(50)
+    assert status_text(window) == "Restore old photo: done"

@@ -132,3 +132,18 @@ def test_no_stale_progress_after_a_batch(make_window, qtbot, tmp_path, data_dir,
     assert window.open_path(photo_path)
     assert stale() == []
     assert "step" not in dialog.step_label.text() and dialog.step_label.text() == ""
+
+
+def test_the_end_of_a_task_is_still_said_once_the_pointer_leaves_its_button(window, qtbot):
+    from gui_helpers import drag, line, status_text
+    from PySide6.QtCore import QPoint
+
+    window.set_tool(Tool.BRUSH)
+    drag(qtbot, window.canvas, line((20, 60), (140, 60)))
+    button = window.toolbar.widgetForAction(window.actions["inpaint"])
+    with qtbot.waitSignal(window.engine.finished, timeout=30000):
+        qtbot.mouseMove(button)  # its status tip shows while the pointer is on it
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.mouseMove(window.canvas.viewport(), QPoint(50, 50))  # leaving it clears the status bar's message
+    qtbot.wait(50)
+    assert status_text(window) == "Inpaint done"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from gui_helpers import drag, line
+from gui_helpers import drag, line, status_text
 
 from palette_desktop.app.imaging import to_uint8
 from palette_desktop.app.tools import Tool
@@ -70,7 +70,7 @@ def test_cancel_returns_within_one_step_and_changes_nothing(window, qtbot):
     assert job.steps_done <= at_cancel + 2  # the step under way, and the race of reading it
     assert time.monotonic() - started < 2.0
     assert doc.photo is photo and window.history.stack.count() == 0
-    assert not window.engine.busy and "Cancelled" in window.statusBar().currentMessage()
+    assert not window.engine.busy and "Cancelled" in status_text(window)
     assert not window.task_progress.isVisible()
     # the same engine thread and model go on serving
     window.options_panel.set_steps(6)
