@@ -122,24 +122,13 @@ class BatchDialog(QDialog):
         margins_row.setContentsMargins(0, 0, 0, 0)
         self.extend_mode.currentIndexChanged.connect(
             lambda: self.margins_widget.setEnabled(self.extend_mode.currentData() == "margins"))
-        extend_page = QWidget()
-        extend_form = QFormLayout(extend_page)
-        extend_form.setContentsMargins(0, 0, 0, 0)
-        extend_form.addRow("Grow", self.extend_mode)
-        extend_form.addRow("", self.margins_widget)
-        masks_page = QWidget()
-        masks_form = QFormLayout(masks_page)
-        masks_form.setContentsMargins(0, 0, 0, 0)
-        masks_form.addRow("Masks", self.masks)
         self.colour = QComboBox()
         for label, colorize in COLOUR_CHOICES:
             self.colour.addItem(label, colorize)
         self.colour.setToolTip("Restore old photo colorizes the photos it finds black and white, unless told otherwise")
-        colour_page = QWidget()
-        colour_form = QFormLayout(colour_page)
-        colour_form.setContentsMargins(0, 0, 0, 0)
-        colour_form.addRow("Colour", self.colour)
-        self.task_pages = {RESTORE_OLD: colour_page, Task.INPAINT: masks_page, Task.EXTEND: extend_page}
+        # each task's own rows of the form, shown while it is chosen (in the form, so they line up with the rest)
+        self.task_rows = {RESTORE_OLD: (("Colour", self.colour),), Task.INPAINT: (("Masks", self.masks),),
+                          Task.EXTEND: (("Grow", self.extend_mode), ("", self.margins_widget))}
         self.task.currentIndexChanged.connect(self._task_changed)
 
         self.quality = QComboBox()
@@ -171,8 +160,9 @@ class BatchDialog(QDialog):
         form.addRow("Input folder", self.input)
         form.addRow("Output folder", self.output)
         form.addRow("Task", self.task)
-        for page in self.task_pages.values():
-            form.addRow(page)
+        for rows in self.task_rows.values():
+            for label, field in rows:
+                form.addRow(label, field)
         form.addRow("Quality", self.quality)
         form.addRow("Seed", self.seed)
         form.addRow("Save as", self.format)
@@ -181,6 +171,7 @@ class BatchDialog(QDialog):
         form.addRow("", self.skip_existing)
         settings_box = QGroupBox("What to do")
         settings_box.setLayout(form)
+        self.form = form
         self.settings_box = settings_box
 
         self.files = QTreeWidget()
@@ -252,8 +243,9 @@ class BatchDialog(QDialog):
     # -- options ---------------------------------------------------------------------
     def _task_changed(self) -> None:
         task = self.task.currentData()
-        for page_task, page in self.task_pages.items():
-            page.setVisible(page_task == task)
+        for rows_task, rows in self.task_rows.items():
+            for _label, field in rows:
+                self.form.setRowVisible(field, rows_task == task)
 
     def set_task(self, task: Task | str) -> None:
         """Choose a task: a :class:`Task`, or :data:`RESTORE_OLD`."""
@@ -410,6 +402,11 @@ class BatchDialog(QDialog):
         if report.stopped:  # disk full or read-only: the model was not run on the rest
             text += f"\nStopped: {report.stopped}; {len(report.not_started)} photo(s) not restored."
         self.summary.setText(text)
+        if report.cancelled or report.stopped:  # no time left to show, and the photos not reached say so
+            ended = "cancelled" if report.cancelled else "stopped"
+            self.progress.setFormat(f"{self._finished_files} of {len(self.items)} photos · "
+                                    f"{int(self._fraction * 100)} % · {ended}")
+            self._mark_not_done()
         self._mark_failures({path for path, _ in failed})
         self._show_where(report.report_error)
         self.step_label.setText("")
@@ -422,6 +419,13 @@ class BatchDialog(QDialog):
         self.summary.setText(f"The batch stopped: {message}")
         self._show_where(None)
         self._update_buttons()
+
+    def _mark_not_done(self) -> None:
+        for index in range(self.files.topLevelItemCount()):
+            row = self.files.topLevelItem(index)
+            if row.text(1) == "waiting":
+                row.setText(1, "not done")
+                row.setForeground(1, QBrush(STATUS_COLORS["skipped"]))
 
     def _mark_failures(self, failed: set[Path]) -> None:
         """Mark the rows of the photos that failed; with any, offer to list only them."""
@@ -441,8 +445,9 @@ class BatchDialog(QDialog):
     def _show_where(self, report_error: str | None) -> None:
         """Say where the results and the report are, or why the report is not up to date."""
         lines = [f"Results: {self.report_file.parent}"]
-        if report_error is not None:
-            lines.append(f"The report could not be written: {report_error}")
+        if report_error is not None:  # a full disk: the version written before may be there
+            state = "brought up to date" if self.report_file.is_file() else "written"
+            lines.append(f"The report could not be {state}: {report_error}")
         elif self.report_file.is_file():
             lines.append(f"Report: {self.report_file}")
         self.where.setText("\n".join(lines))

@@ -156,6 +156,8 @@ def test_cancelling_a_batch_stops_within_a_step_and_keeps_what_is_done(make_wind
     rows = report_rows(tmp_path / "out" / "batch-report.colorized.csv")
     assert [r["status"] for r in rows] == ["failed", "not done", "not done"]  # broken.jpg comes first
     assert [r["message"] for r in rows[1:]] == ["cancelled", "cancelled"]
+    assert dialog.progress.text().endswith(" % · cancelled")
+    assert [dialog.files.topLevelItem(i).text(1) for i in (1, 2)] == ["cancelled", "not done"]
     assert dialog.start_button.isEnabled() and not window.engine.busy
 
 
@@ -178,8 +180,10 @@ def test_a_full_disk_stops_the_batch_and_says_so(make_window, qtbot, tmp_path, d
         assert "Stopped:" in dialog.summary.text() and "disk is full" in dialog.summary.text()
         assert results(disk) == [disk / "filler.bin"]  # nothing truncated, no temporary file
         # the report written at the start took the last free page; its final version found none, and that is said
-        assert "The report could not be written: batch-report.jpeg-restored.csv: could not write (the disk is full)" \
-            in dialog.where.text()
+        assert ("The report could not be brought up to date: batch-report.jpeg-restored.csv: could not write "
+                "(the disk is full)") in dialog.where.text()
+        assert dialog.progress.text() == "2 of 3 photos · 66 % · stopped"  # broken.jpg failed, shirt.jpg stopped it
+        assert dialog.files.topLevelItem(2).text(1) == "not done"  # not "waiting", nor a time left
         assert [r["status"] for r in report_rows(disk / "batch-report.jpeg-restored.csv")] == ["not done"] * 3
 
 
