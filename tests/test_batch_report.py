@@ -116,7 +116,7 @@ def test_a_defect_mid_batch_still_leaves_the_report_of_how_far_it_got(tmp_path, 
 def test_a_batch_that_never_started_reports_every_photo_not_done_and_why(tmp_path, data_dir):
     src, out = _scans(tmp_path / "in", data_dir), tmp_path / "out"
     out.mkdir()
-    report = unstarted_batch(plan_batch(src, out, task="jpeg"), JPEG, "cancelled")
+    report = unstarted_batch(plan_batch(src, out, task="jpeg"), JPEG, "cancelled", cancelled=True)
     assert report.cancelled and len(report.not_started) == 5
     assert [(r["status"], r["message"]) for r in report_rows(report.report_file)] == [("not done", "cancelled")] * 5
 

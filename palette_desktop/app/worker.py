@@ -153,7 +153,7 @@ class _Worker(QObject):
                 self.finished.emit(job, apply_task(job.photo, job.request, model, job.state))
         except Cancelled:
             if job.is_batch:  # cancelled before its first photo: it still ends with its report
-                self.batchFinished.emit(job, unstarted_batch(job.items, job.request, "cancelled"))
+                self.batchFinished.emit(job, unstarted_batch(job.items, job.request, "cancelled", cancelled=True))
             else:
                 self.cancelled.emit(job)
         except PaletteError as exc:

@@ -147,7 +147,7 @@ def run_batch(items: list[BatchItem], request: TaskRequest | AutoRequest, model:
             except Cancelled:
                 raise
             except OutputFolderError as exc:
-                report.stopped = ending = str(exc)
+                report.stopped, ending = str(exc), f"stopped: {exc}"
                 report.not_started = [i.source for i in items[index:]]
                 tell(index, item, str(exc))
                 break
@@ -170,14 +170,15 @@ def run_batch(items: list[BatchItem], request: TaskRequest | AutoRequest, model:
     except BaseException as exc:  # a defect: the report still says how far the batch got
         log.finish(f"the batch stopped: unexpected error ({type(exc).__name__}: {exc})")
         raise
-    log.finish(f"stopped: {ending}" if report.stopped else ending)
+    log.finish(ending)
     report.report_file, report.report_error = log.path, log.error
     return report
 
 
-def unstarted_batch(items: list[BatchItem], request: TaskRequest | AutoRequest, why: str) -> BatchReport:
+def unstarted_batch(items: list[BatchItem], request: TaskRequest | AutoRequest, why: str, *,
+                    cancelled: bool = False) -> BatchReport:
     """The report of a batch that ended before its first photo (cancelled, or no model): every photo not done."""
-    report = BatchReport(cancelled=why == "cancelled", not_started=[item.source for item in items])
+    report = BatchReport(cancelled=cancelled, not_started=[item.source for item in items])
     log = _log_for(items, request)
     log.finish(why)
     report.report_file, report.report_error = log.path, log.error
@@ -192,8 +193,8 @@ def _log_for(items: list[BatchItem], request: TaskRequest | AutoRequest) -> Batc
                     [i.target for i in items])
 
 
-def _restore_one(item: BatchItem, request: TaskRequest, model: LoadedModel, state: TaskState, ready: set[Path],
-                 quality: int, aspect: tuple[float, float] | None) -> SavedImage:
+def _restore_one(item: BatchItem, request: TaskRequest | AutoRequest, model: LoadedModel, state: TaskState,
+                 ready: set[Path], quality: int, aspect: tuple[float, float] | None) -> SavedImage:
     """Check where the result goes, then read, run the model and write; raises on any failure."""
     _prepare_folder(item.target.parent, ready)
     check_output_path(item.target)
