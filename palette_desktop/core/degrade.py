@@ -155,12 +155,17 @@ def sensor_noise(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return image + np.sqrt(np.clip(image, 0, 1) / peak) * noise
 
 
+def fade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A faded print's lost contrast: the blacks lifted to gray and the whites dulled."""
+    lift = rng.uniform(0.03, 0.15)
+    return lift + rng.uniform(0.7, 0.95 - lift) * image
+
+
 def scan_damage(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """What a scan of an old print carries: some of fading, defocus, grain and noise, then usually JPEG."""
     out = image.astype(np.float32)
     if rng.random() < 0.3:
-        lift = rng.uniform(0.03, 0.15)
-        out = lift + rng.uniform(0.7, 0.95 - lift) * out
+        out = fade(out, rng)
     if rng.random() < 0.3:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.4, 1.2))
     if rng.random() < 0.6:
