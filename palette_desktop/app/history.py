@@ -50,6 +50,7 @@ class History(QObject):
     """The document being edited, its undo stack and the memory the stack holds."""
 
     changed = Signal(object)  # the Change just done or undone
+    pushed = Signal()  # a step was done (new, or merged into the newest), the memory cap kept
     documentReplaced = Signal()
     baseLabelChanged = Signal(str)
 
@@ -64,13 +65,14 @@ class History(QObject):
         self.replaying = False
 
     # -- the document ----------------------------------------------------------------
-    def set_document(self, doc: Document | None) -> None:
+    def set_document(self, doc: Document | None, label: str | None = None) -> None:
+        """Start over on ``doc`` (None: no photo); ``label`` names its state, "Opened NAME" by default."""
         self.stack.clear()
         self.stack.setClean()
         self._changes = []
         self.dropped = 0
         self.document = doc
-        self._set_base_label(f"Opened {doc.name}" if doc is not None else "No photo")
+        self._set_base_label(label or (f"Opened {doc.name}" if doc is not None else "No photo"))
         self.documentReplaced.emit()
 
     def push(self, change: Change | None) -> None:
@@ -83,6 +85,7 @@ class History(QObject):
         if self.stack.count() == len(kept):  # taken into the step before (Change.merge)
             self._changes = kept
         self._enforce_cap()
+        self.pushed.emit()
 
     def photo_modified(self) -> bool:
         """True when the photo differs from the saved (or opened) one.
