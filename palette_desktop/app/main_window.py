@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequenc
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QToolBar, QVBoxLayout, QWidget)
 
+from palette_desktop.app.autosave import Autosave
 from palette_desktop.app.batch_dialog import BatchDialog
 from palette_desktop.app.candidates import CandidatePicker
 from palette_desktop.app.canvas import Canvas
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self._make_toolbar()
         self._make_statusbar()
         self._connect()
+        self.autosave = Autosave(self.history, self.settings, self.status_note.say, self)  # for crash recovery
 
         geometry, state = s.geometry(), s.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
@@ -131,6 +133,8 @@ class MainWindow(QMainWindow):
         a("save", "&Save", QKeySequence.StandardKey.Save, "Save the restored photo (never over the original)",
           self.save, "save")
         a("save_as", "Save &As…", QKeySequence.StandardKey.SaveAs, "Save under a new name or format", self.save_as)
+        a("close", "&Close", QKeySequence.StandardKey.Close, "Close the photo (asks to save changes first)",
+          lambda: self.maybe_save() and self.history.set_document(None))
         a("batch", "&Batch…", "Ctrl+B", "Restore a whole folder of photos", self.open_batch, "batch")
         a("quit", "&Quit", QKeySequence.StandardKey.Quit, "", self.close)
         a("undo", "&Undo", QKeySequence.StandardKey.Undo, "Undo the last step", self.undo, "undo")
@@ -241,7 +245,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file.addSeparator()
-        file.addActions([acts["save"], acts["save_as"]])
+        file.addActions([acts["save"], acts["save_as"], acts["close"]])
         file.addSeparator()
         file.addAction(acts["batch"])
         file.addSeparator()
@@ -451,6 +455,7 @@ class MainWindow(QMainWindow):
             return False
         doc.save_path = path
         self.history.stack.setClean()
+        self.autosave.saved()  # nothing is kept for recovery once it is saved
         self.settings.set_last_dir("save", path.parent)
         self._update_title()
         self.statusBar().showMessage(" · ".join([f"Saved {path}", *saved.notes]), 12000 if saved.notes else 5000)
@@ -657,7 +662,7 @@ class MainWindow(QMainWindow):
         acts["cancel"].setEnabled(busy and (self.task_job is not None or self.old_photo.running))
         self.history_view.setEnabled(not busy)
         self.canvas.set_editable(not busy)
-        for key in ("clear_mask", "invert_mask"):
+        for key in ("clear_mask", "invert_mask", "close"):
             acts[key].setEnabled(has and not busy)
         self.old_photo.update_actions()
 
@@ -828,6 +833,7 @@ class MainWindow(QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.engine.shutdown()
+        self.autosave.close()  # a deliberate quit: nothing is kept for recovery
         if self.batch_dialog is not None:
             self.batch_dialog.close()
         event.accept()

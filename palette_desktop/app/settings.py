@@ -156,6 +156,15 @@ class Settings:
         self.store.setValue("history/memory_mb", int(mb))
 
     @property
+    def recovery_mb(self) -> int:
+        """Disk space crash recovery may take for the open photo's history (oldest steps dropped past it)."""
+        return max(16, self._get("recovery/disk_mb", 2048, int))
+
+    @recovery_mb.setter
+    def recovery_mb(self, mb: int) -> None:
+        self.store.setValue("recovery/disk_mb", int(mb))
+
+    @property
     def jpeg_quality(self) -> int:
         return min(100, max(1, self._get("saving/jpeg_quality", 95, int)))
 

@@ -14,9 +14,10 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, monkeypatch):
-    """Settings and the user's model folder in the test's own temporary folder."""
+    """Settings, the user's model folder and crash recovery's sessions in the test's own temporary folder."""
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("PALETTE_DESKTOP_RECOVERY_DIR", str(tmp_path / "recovery"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
