@@ -62,12 +62,17 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run_app(path: str | None = None) -> int:
-    """Open the window (and ``path`` if given); returns the exit code when it closes."""
+    """Open the window, offer the work of one that died, open ``path`` if given; the exit code when it closes."""
     app = make_application()
     from palette_desktop.app.main_window import MainWindow
+    from palette_desktop.app.recovery_offer import offer_recovery
 
     window = MainWindow()
     window.show()
-    if path:
-        QTimer.singleShot(0, lambda: window.open_path(Path(path)))
+
+    def start() -> None:  # the work of a window that died first; a photo recovered is not opened over
+        if not offer_recovery(window) and path:
+            window.open_path(Path(path))
+
+    QTimer.singleShot(0, start)
     return app.exec()
