@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBo
                                QVBoxLayout, QWidget, QFileDialog, QHeaderView)
 
 from palette_desktop import __version__
+from palette_desktop.app.recovery import disk_usage, recovery_root
 from palette_desktop.app.settings import Settings
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.engine.manifest import Manifest
@@ -121,7 +122,7 @@ class ShortcutsDialog(QDialog):
 
 
 class PreferencesDialog(QDialog):
-    """Defaults that persist: quality, history memory, JPEG quality, models folder."""
+    """Defaults that persist: quality, history memory, crash recovery's disk space, JPEG quality, models folder."""
 
     def __init__(self, settings: Settings, parent=None) -> None:
         super().__init__(parent)
@@ -141,11 +142,30 @@ class PreferencesDialog(QDialog):
         self.history.setSuffix(" MB")
         self.history.setValue(settings.history_mb)
         self.history.setToolTip("Undo steps beyond this much memory are dropped, oldest first")
+        self.recovery = QSpinBox()
+        self.recovery.setRange(16, 65536)
+        self.recovery.setSingleStep(256)
+        self.recovery.setSuffix(" MB")
+        self.recovery.setValue(settings.recovery_mb)
+        self.recovery.setToolTip("The open photo and its history are kept on disk as you work, to recover them "
+                                 "after a crash; past this much the oldest steps are dropped")
+        used = disk_usage(recovery_root()) / 2**20
+        self.recovery_usage = QLabel(f"{used:.1f} MB in use now" if used < 10 else f"{used:.0f} MB in use now")
+        self.recovery_usage.setObjectName("hint")
+        recovery_row = QWidget()
+        row = QHBoxLayout(recovery_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.recovery)
+        row.addWidget(self.recovery_usage, 1)
         self.jpeg = QSpinBox()
         self.jpeg.setRange(1, 100)
         self.jpeg.setValue(settings.jpeg_quality)
         self.folder = QLineEdit(str(settings.models_folder or ""))
         self.folder.setPlaceholderText("Optional: a folder with more models")
+        frame = self.folder.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth)
+        # the whole placeholder shows: its text, Qt's 2 px text margin and the frame on either side
+        self.folder.setMinimumWidth(self.folder.fontMetrics().horizontalAdvance(self.folder.placeholderText())
+                                    + 2 * (2 + frame))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         folder_row = QWidget()
@@ -156,6 +176,7 @@ class PreferencesDialog(QDialog):
         form = QFormLayout()
         form.addRow("Default quality", self.steps)
         form.addRow("Undo history memory", self.history)
+        form.addRow("Crash recovery space", recovery_row)
         form.addRow("JPEG quality", self.jpeg)
         form.addRow("Models folder", folder_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -174,6 +195,7 @@ class PreferencesDialog(QDialog):
         s = self.settings
         s.default_steps = int(self.steps.currentData())
         s.history_mb = self.history.value()
+        s.recovery_mb = self.recovery.value()
         s.jpeg_quality = self.jpeg.value()
         text = self.folder.text().strip()
         s.models_folder = Path(text) if text else None
