@@ -32,18 +32,19 @@ MOUNTS = ((0.95, 0.94, 0.90), (0.91, 0.86, 0.72), (0.80, 0.70, 0.53), (0.46, 0.3
 
 
 def monochrome_scan(photo: np.ndarray, rng: np.random.Generator, tone: str | None = None) -> np.ndarray:
-    """A scan of an old black-and-white or toned print of ``photo`` (HxWx3 float32 in [0, 1]).
+    """A scan of an old black-and-white or toned print of ``photo`` (HxWx3: float in [0, 1],
+    uint8 or uint16), float32 in [0, 1].
 
     ``tone`` is one of :data:`TONES`, drawn when None. The toning is uneven across the
-    print, as it is on a real one; the result is larger than the photo by its border.
+    print, as it is on a real one; most scans are larger than the photo by a border.
     """
-    return _scan(_age(toned_print(photo, rng, tone), rng), rng)
+    return _scan(_age(toned_print(_as_float(photo), rng, tone), rng), rng)
 
 
 def faded_colour_scan(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A scan of an old colour print of ``photo`` whose dyes have faded, aged and scanned as
     :func:`monochrome_scan`'s prints are."""
-    return _scan(_age(faded_colour_print(photo, rng), rng), rng)
+    return _scan(_age(faded_colour_print(_as_float(photo), rng), rng), rng)
 
 
 def toned_print(photo: np.ndarray, rng: np.random.Generator, tone: str | None = None) -> np.ndarray:
@@ -68,6 +69,13 @@ def faded_colour_print(photo: np.ndarray, rng: np.random.Generator) -> np.ndarra
     stain = np.array([0.0, rng.uniform(0.0, 0.03), rng.uniform(0.0, 0.08)], np.float32)
     faded = fade(np.power(10.0, -(density * kept + stain)).astype(np.float32), rng)
     return np.clip(film_grain(faded, rng), 0, 1).astype(np.float32)
+
+
+def _as_float(photo: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1] from float, uint8 or uint16 pixels."""
+    if np.issubdtype(photo.dtype, np.integer):
+        return photo.astype(np.float32) / np.iinfo(photo.dtype).max
+    return np.asarray(photo, np.float32)
 
 
 def smooth_field(shape: tuple[int, int], rng: np.random.Generator, cells: tuple[int, int] = (2, 6)) -> np.ndarray:
