@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("output", type=Path)
     _task_arguments(restore)
     restore.add_argument("--mask", type=Path, help="inpaint: a PNG the size of the photo, white = replace")
+    restore.add_argument("--dry-run", action="store_true",
+                         help="auto: print what it would do (the plan, one line) and write nothing")
     restore.set_defaults(run=_restore)
 
     batch = sub.add_parser("batch", help="restore every photo in a folder")
@@ -113,7 +115,11 @@ def _model_arguments(p: argparse.ArgumentParser) -> None:
 def _task_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", required=True, choices=["colorize", "inpaint", "extend", "jpeg", "auto"],
                    help="auto: restore an old photo: detect damage, inpaint it, clean up, colorize if black and white")
-    p.add_argument("--keep-monochrome", action="store_true", help="auto: leave a black-and-white photo uncoloured")
+    colour = p.add_mutually_exclusive_group()
+    colour.add_argument("--colorize", dest="colorize", action="store_const", const=True,
+                        help="auto: colorize whatever the photo is found to be (default: only a black-and-white one)")
+    colour.add_argument("--keep-monochrome", dest="colorize", action="store_const", const=False,
+                        help="auto: leave a black-and-white photo uncoloured")
     p.add_argument("--extend", metavar="L,T,R,B", type=cli_options.margins, help="extend: pixels to add on each side")
     p.add_argument("--aspect", metavar="W:H", type=cli_options.aspect,
                    help="extend: grow to this aspect ratio instead, e.g. 4:5")
@@ -151,7 +157,7 @@ def _request(args: argparse.Namespace, model, size: tuple[int, int] | None = Non
     if args.task == "auto":
         from palette_desktop.tasks.auto import AutoRequest
 
-        return AutoRequest(options, keep_monochrome=args.keep_monochrome)
+        return AutoRequest(options, colorize=args.colorize)
     task = Task(args.task)
     margins = None
     if task is Task.EXTEND:
@@ -189,7 +195,7 @@ class _Bar:
 def _restore(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from palette_desktop.core.atomic_write import check_output_path, remove_stale_temp_files
+    from palette_desktop.core.atomic_write import remove_stale_temp_files
     from palette_desktop.core.imageio import WRITE_FORMATS, load_image, save_image
     from palette_desktop.core.masks import read_mask_file
     from palette_desktop.core.progress import TaskState
@@ -197,14 +203,16 @@ def _restore(args: argparse.Namespace) -> int:
 
     if args.output.suffix.lower() not in WRITE_FORMATS:
         raise TaskError(f"{args.output.name}: unknown output format; use one of {', '.join(sorted(WRITE_FORMATS))}")
+    _check_auto_options(args)
     if args.task == "auto" and args.candidates != 1:
         raise TaskError("--task auto makes one result; leave out --candidates")
+    if args.dry_run and args.task != "auto":
+        raise TaskError(f"--dry-run shows what --task auto would do; --task {args.task} does one thing")
     targets = [args.output] if args.candidates == 1 else [
         args.output.with_name(f"{args.output.stem}-{i}{args.output.suffix}") for i in range(1, args.candidates + 1)]
-    for target in targets:  # before the model runs: a bad name must not cost minutes of work
-        _refuse_the_original(args.input, target)
-        check_output_path(target)
-    remove_stale_temp_files(args.output.parent)
+    if not args.dry_run:  # a dry run leaves the output folder as it is
+        _check_targets(args.input, targets)
+        remove_stale_temp_files(args.output.parent)
     photo = load_image(args.input)
     model = _load(args)
     request = _request(args, model, photo.size)
@@ -212,6 +220,10 @@ def _restore(args: argparse.Namespace) -> int:
         raise TaskError("inpaint needs --mask MASK.png (white = replace)")
     if args.mask is not None and args.task in ("inpaint", "auto"):  # auto: this damage instead of detecting it
         request = replace(request, mask=read_mask_file(args.mask, photo.size))
+    if args.task == "auto":
+        request = _say_plan(photo, request, model, args.dry_run)
+        if args.dry_run:
+            return 0
     bar = _Bar(args.input.name)
     try:
         results = apply_task(photo, request, model, TaskState(bar))
@@ -223,6 +235,37 @@ def _restore(args: argparse.Namespace) -> int:
             print(f"palette-desktop: {target.name}: {note}", file=sys.stderr)
         print(target)
     return 0
+
+
+def _check_auto_options(args: argparse.Namespace) -> None:
+    """--colorize and --keep-monochrome are the choice of --task auto only."""
+    if args.colorize is not None and args.task != "auto":
+        flag = "--colorize" if args.colorize else "--keep-monochrome"
+        raise TaskError(f"{flag} is for --task auto; --task {args.task} does what it says")
+
+
+def _check_targets(source: Path, targets: list[Path]) -> None:
+    """Before the model runs: a bad output name must not cost minutes of work."""
+    from palette_desktop.core.atomic_write import check_output_path
+
+    for target in targets:
+        _refuse_the_original(source, target)
+        check_output_path(target)
+
+
+def _say_plan(photo, request, model, dry_run: bool):
+    """Find the damage (unless it was given) and say what restoring the photo will do, on
+    one line: the output of ``--dry-run``, else a note before the work starts. Returns the
+    request with its damage, so that it is not looked for twice."""
+    from dataclasses import replace
+
+    from palette_desktop.engine.damage_detector import detect_damage
+    from palette_desktop.tasks.auto import describe_plan, plan_restore
+
+    if request.mask is None:
+        request = replace(request, mask=detect_damage(photo.pixels))
+    print(f"plan: {describe_plan(plan_restore(photo, request, model))}", file=sys.stdout if dry_run else sys.stderr)
+    return request
 
 
 def _mask(args: argparse.Namespace) -> int:
@@ -258,6 +301,7 @@ def _batch(args: argparse.Namespace) -> int:
     from palette_desktop.tasks.batch import check_folders, plan_batch, run_batch
 
     check_folders(args.input_dir, args.output_dir)
+    _check_auto_options(args)
     if args.task == "inpaint" and args.masks is None:
         raise TaskError("inpaint in a batch needs --masks FOLDER of same-named PNGs")
     if args.task == "extend" and not (args.extend or args.aspect):

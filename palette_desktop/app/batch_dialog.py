@@ -255,7 +255,7 @@ class BatchDialog(QDialog):
         task = self.task.currentData()
         options = SamplingOptions(steps=int(self.quality.currentData()), seed=self.seed.value())
         if task == RESTORE_OLD:
-            return AutoRequest(options, keep_monochrome=self.colour.currentData() is False), None
+            return AutoRequest(options, colorize=self.colour.currentData()), None
         aspect = None
         margins = None
         if task is Task.EXTEND:

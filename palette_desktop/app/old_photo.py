@@ -22,24 +22,27 @@ from palette_desktop.app.dialogs import fit_title
 from palette_desktop.app.document import PhotoChange, mask_change
 from palette_desktop.app.tools import Tool
 from palette_desktop.app.worker import Job
-from palette_desktop.core.color import is_monochrome
 from palette_desktop.core.errors import PaletteError
 from palette_desktop.core.imageio import Photo
+from palette_desktop.core.monochrome import is_monochrome
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.damage_detector import detect_damage
 from palette_desktop.engine.loader import LoadedModel
-from palette_desktop.tasks.auto import AutoRequest, Step, StepResult, restore_old_photo
+from palette_desktop.tasks.auto import AutoRequest, Step, StepResult, describe_plan, make_plan, restore_old_photo
 
 LABEL = "Restore old photo"
 
 
 class RestoreDialog(QDialog):
-    """What Restore Old Photo will do: which damage to repair, and whether to colorize."""
+    """What Restore Old Photo will do: which damage to repair, and whether to colorize. It
+    says what the photo was found to be and ticks Colorize for a black-and-white one; the
+    user decides, whatever was found. The plan is said in the command line's words."""
 
-    def __init__(self, parent: QWidget, has_mask: bool, monochrome: bool) -> None:
+    def __init__(self, parent: QWidget, has_mask: bool, monochrome: bool, painted: float = 0.0) -> None:
         super().__init__(parent)
         self.setWindowTitle("Restore Old Photo")
         fit_title(self)
+        self.monochrome, self.painted_share = monochrome, painted
         intro = QLabel("Repairs scratches, cracks and dust, cleans up JPEG blocks, grain and noise, and gives a "
                        "black-and-white photo colour. Each step is a step of the history: go back to any of them.")
         intro.setWordWrap(True)
@@ -47,16 +50,28 @@ class RestoreDialog(QDialog):
         self.painted = QRadioButton("Repair what the mask covers")
         self.painted.setEnabled(has_mask)
         (self.painted if has_mask else self.detect).setChecked(True)
-        self.colorize = QCheckBox("Colorize it" if monochrome else "Colorize it (only a black-and-white photo)")
+        self.found = QLabel("It looks like a black-and-white print (plain or toned)." if monochrome
+                            else "It looks like a colour photo.")
+        self.colorize = QCheckBox("Colorize it")
         self.colorize.setChecked(monochrome)
-        self.colorize.setEnabled(monochrome)
+        self.colorize.setToolTip("Ticked for a photo found black and white; tick or untick it to decide yourself")
+        self.plan = QLabel()
+        self.plan.setWordWrap(True)
+        self.plan.setObjectName("hint")
+        for button in (self.detect, self.painted, self.colorize):
+            button.toggled.connect(self._show_plan)
+        self._show_plan()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Restore")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (intro, self.detect, self.painted, self.colorize, buttons):
+        for widget in (intro, self.detect, self.painted, self.found, self.colorize, self.plan, buttons):
             layout.addWidget(widget)
+
+    def _show_plan(self) -> None:
+        damage = self.painted_share if self.painted.isChecked() else None
+        self.plan.setText(f"Plan: {describe_plan(make_plan(self.monochrome, self.colorize.isChecked(), damage))}")
 
 
 class OldPhotoTools(QObject):
@@ -151,17 +166,19 @@ class OldPhotoTools(QObject):
         doc = self.window.document
         if doc is None or self.window.engine.busy:
             return None
-        self.dialog = RestoreDialog(self.window, doc.has_mask(), is_monochrome(doc.photo.pixels))
+        self.dialog = RestoreDialog(self.window, doc.has_mask(), is_monochrome(doc.photo.pixels),
+                                    float((doc.mask > 0).mean()))
         if self.dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return self.restore(use_mask=self.dialog.painted.isChecked(), colorize=self.dialog.colorize.isChecked())
 
-    def restore(self, use_mask: bool = False, colorize: bool = True) -> Job | None:
-        """Start the steps on the current photo; None when it cannot start now."""
+    def restore(self, use_mask: bool = False, colorize: bool | None = None) -> Job | None:
+        """Start the steps on the current photo (``colorize`` None: if it is found black and
+        white); None when it cannot start now."""
         window, doc = self.window, self.window.document
         if doc is None or window.engine.busy or not window.actions["restore_old"].isEnabled():
             return None
-        request = AutoRequest(window.options_panel.options(), keep_monochrome=not colorize,
+        request = AutoRequest(window.options_panel.options(), colorize=colorize,
                               mask=doc.mask.copy() if use_mask and doc.has_mask() else None)
         photo = doc.photo
         holder: list[Job] = []

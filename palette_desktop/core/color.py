@@ -35,28 +35,3 @@ def colorfulness(rgb: np.ndarray) -> float:
     r, g, b = (rgb[..., i].astype(np.float64) * 255 for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
-
-
-MONOCHROME_SPREAD = 2.0
-"""Most pixels of a monochrome print lie within this many CIE a*b* units of its tone curve."""
-
-
-def is_monochrome(rgb: np.ndarray) -> bool:
-    """True for a black-and-white photo, plain gray or toned (sepia, selenium, cyanotype).
-
-    A toned print's colour depends on its lightness alone. Its tone curve is taken as
-    the median a*, b* in each of 16 bands of L*; three pixels in four lie close to it
-    (scratches and dust, white or black, are the exceptions), while a colour photo,
-    even a dull one, spreads far more.
-    """
-    h, w = rgb.shape[:2]
-    scale = min(1.0, 256 / max(h, w))
-    small = cv2.resize(np.ascontiguousarray(rgb, dtype=np.float32), (max(1, round(w * scale)), max(1, round(h * scale))),
-                       interpolation=cv2.INTER_AREA)
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab).reshape(-1, 3)
-    band = np.minimum((lab[:, 0] * 16 / 100).astype(int), 15)
-    spread = np.zeros(len(lab), np.float32)
-    for b in np.unique(band):
-        inside = band == b
-        spread[inside] = np.linalg.norm(lab[inside, 1:] - np.median(lab[inside, 1:], axis=0), axis=1)
-    return float(np.percentile(spread, 75)) <= MONOCHROME_SPREAD

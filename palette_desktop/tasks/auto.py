@@ -7,6 +7,11 @@ each on the history (the user can step back to before Colorize, fix the damage m
 and go on from there), the command line writes the last one. One :class:`StagedState`
 plan covers all the steps, so a single progress bar runs once from 0 to 100 % and one
 Cancel stops whichever step is running.
+
+What it will do is a :class:`Plan`, known before the work starts and said in one line by
+:func:`describe_plan`, the same words in the command line's ``--dry-run`` and in the
+window's dialog. Whether it colorizes is found by :func:`is_monochrome` unless the request
+says (``AutoRequest.colorize``).
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from typing import Iterator
 
 import numpy as np
 
-from palette_desktop.core.color import is_monochrome
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import TaskError
 from palette_desktop.core.imageio import Photo
+from palette_desktop.core.monochrome import is_monochrome
 from palette_desktop.core.progress import StagedState, TaskState
 from palette_desktop.engine.damage_detector import detect_damage
 from palette_desktop.engine.loader import LoadedModel
@@ -47,8 +52,42 @@ class AutoRequest:
     """What "restore old photo" does; one result (the options' candidates are not used)."""
 
     options: SamplingOptions = field(default_factory=SamplingOptions)
-    keep_monochrome: bool = False  # leave a black-and-white photo black-and-white
+    colorize: bool | None = None  # True or False whatever the photo is; None: colorize if found black and white
     mask: np.ndarray | None = None  # the damage to repair (HxW, 1 = repair); None: detect it
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What restoring a photo will do, and what it found the photo to be."""
+
+    steps: tuple[Step, ...]
+    monochrome: bool  # the photo was found black and white (plain or toned)
+    colorize: bool  # it will be colorized: as found, or as the request says
+    damage: float | None  # share of the photo to repair: of the mask given or found; None: found by DETECT
+
+
+def make_plan(monochrome: bool, colorize: bool | None, damage: float | None) -> Plan:
+    """The plan for a photo found (or not) black and white, with ``colorize`` as asked (None:
+    as found) and ``damage`` the share to repair (None: to be found); no damage is no step."""
+    colorize = monochrome if colorize is None else colorize
+    steps = ([Step.DETECT] if damage is None else []) + ([Step.INPAINT] if damage != 0 else [])
+    return Plan(tuple(steps + [Step.CLEAN_UP] + ([Step.COLORIZE] if colorize else [])), monochrome, colorize, damage)
+
+
+def describe_plan(plan: Plan) -> str:
+    """The plan in one line, e.g. "repair 2.1 % damage · clean up · colorize (black-and-white print)"."""
+    if plan.damage is None:
+        repair = "find and repair damage"
+    elif plan.damage == 0:
+        repair = "no damage to repair"
+    else:
+        repair = f"repair {100 * plan.damage:.1f} % damage"
+    found = "black-and-white print" if plan.monochrome else "colour photo"
+    if plan.colorize:
+        colour = f"colorize ({found})" if plan.monochrome else f"colorize ({found}, as asked)"
+    else:
+        colour = f"keep black and white ({found}, as asked)" if plan.monochrome else f"keep its colour ({found})"
+    return " · ".join([repair, "clean up", colour])
 
 
 @dataclass(frozen=True)
@@ -58,26 +97,24 @@ class StepResult:
     mask: np.ndarray | None = None  # DETECT: the damage found (HxW float32, 1 = damage)
 
 
-def planned_steps(photo: Photo, request: AutoRequest, model: LoadedModel) -> list[Step]:
-    """The steps a photo will go through; a step without damage to repair is skipped when it comes."""
-    steps = [Step.INPAINT, Step.CLEAN_UP]
-    if request.mask is None:
-        steps.insert(0, Step.DETECT)
-    if not request.keep_monochrome and is_monochrome(photo.pixels):
-        steps.append(Step.COLORIZE)
-    missing = [STEP_TASKS[s].value for s in steps if s in STEP_TASKS and STEP_TASKS[s].value not in model.manifest.tasks]
+def plan_restore(photo: Photo, request: AutoRequest, model: LoadedModel) -> Plan:
+    """The plan for this photo with this model; raises :class:`TaskError` when they cannot do it."""
+    if request.mask is not None and request.mask.shape != photo.pixels.shape[:2]:
+        raise TaskError(f"the mask is {request.mask.shape[1]}×{request.mask.shape[0]} but the photo is "
+                        f"{photo.size[0]}×{photo.size[1]}")
+    damage = None if request.mask is None else float((request.mask > 0).mean())
+    plan = make_plan(is_monochrome(photo.pixels), request.colorize, damage)
+    needed = [STEP_TASKS[s].value for s in plan.steps if s in STEP_TASKS]
+    missing = [task for task in needed if task not in model.manifest.tasks]
     if missing:
         raise TaskError(f"the model {model.manifest.name} cannot {' or '.join(missing)}, which restoring an old "
                         "photo needs")
-    return steps
+    return plan
 
 
 def restore_old_photo(photo: Photo, request: AutoRequest, model: LoadedModel, state: TaskState) -> Iterator[StepResult]:
     """Run the steps in turn, yielding each one's result as soon as it is done."""
-    if request.mask is not None and request.mask.shape != photo.pixels.shape[:2]:
-        raise TaskError(f"the mask is {request.mask.shape[1]}×{request.mask.shape[0]} but the photo is "
-                        f"{photo.size[0]}×{photo.size[1]}")
-    steps = planned_steps(photo, request, model)
+    steps = plan_restore(photo, request, model).steps
     staged = StagedState(state, [STEP_SHARES[s] for s in steps])
     options = replace(request.options, candidates=1)
     mask = request.mask

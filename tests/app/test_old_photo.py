@@ -129,14 +129,37 @@ def test_cancel_stops_the_steps_and_keeps_those_done(old_window, qtbot):
     qtbot.waitUntil(lambda: "steps done are in the history" in status_text(window), timeout=2000)
 
 
-def test_the_dialog_offers_the_painted_mask_only_when_there_is_one_and_colour_only_for_black_and_white(qtbot):
+def test_the_dialog_offers_the_painted_mask_only_when_there_is_one(qtbot):
     dialog = RestoreDialog(None, has_mask=False, monochrome=False)
     qtbot.addWidget(dialog)
     assert dialog.detect.isChecked() and not dialog.painted.isEnabled()
-    assert not dialog.colorize.isChecked() and not dialog.colorize.isEnabled()
-    dialog = RestoreDialog(None, has_mask=True, monochrome=True)
+    dialog = RestoreDialog(None, has_mask=True, monochrome=True, painted=0.021)
     qtbot.addWidget(dialog)
-    assert dialog.painted.isChecked() and dialog.colorize.isChecked()
+    assert dialog.painted.isChecked()
+    assert dialog.plan.text() == "Plan: repair 2.1 % damage · clean up · colorize (black-and-white print)"
+    dialog.detect.setChecked(True)
+    assert dialog.plan.text().startswith("Plan: find and repair damage · ")
+
+
+def test_the_dialog_says_what_the_photo_looks_like_and_the_user_decides_on_colour(qtbot):
+    dialog = RestoreDialog(None, has_mask=False, monochrome=False)
+    qtbot.addWidget(dialog)
+    assert dialog.found.text() == "It looks like a colour photo."
+    assert dialog.colorize.isEnabled() and not dialog.colorize.isChecked()  # as found, and open to change
+    assert dialog.plan.text() == "Plan: find and repair damage · clean up · keep its colour (colour photo)"
+    dialog.colorize.setChecked(True)
+    assert dialog.plan.text().endswith(" · colorize (colour photo, as asked)")
+    dialog = RestoreDialog(None, has_mask=False, monochrome=True)
+    qtbot.addWidget(dialog)
+    assert "black-and-white print" in dialog.found.text() and dialog.colorize.isChecked()
+    dialog.colorize.setChecked(False)
+    assert dialog.plan.text().endswith(" · keep black and white (black-and-white print, as asked)")
+
+
+def test_restore_old_photo_colorizes_a_colour_photo_when_asked(window, qtbot):
+    with qtbot.waitSignal(window.engine.finished, timeout=60000):
+        assert window.old_photo.restore(use_mask=False, colorize=True) is not None
+    assert _history(window)[-1].startswith("Colorize · seed")
 
 
 def test_restore_old_photo_from_the_toolbar_ends_saying_so(old_window, qtbot):
