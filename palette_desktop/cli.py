@@ -199,6 +199,7 @@ def _restore(args: argparse.Namespace) -> int:
     from palette_desktop.core.imageio import WRITE_FORMATS, load_image, save_image
     from palette_desktop.core.masks import read_mask_file
     from palette_desktop.core.progress import TaskState
+    from palette_desktop.tasks.one_result import one_result_reason
     from palette_desktop.tasks.run import apply_task
 
     if args.output.suffix.lower() not in WRITE_FORMATS:
@@ -224,6 +225,10 @@ def _restore(args: argparse.Namespace) -> int:
         request = _say_plan(photo, request, model, args.dry_run)
         if args.dry_run:
             return 0
+    elif args.candidates > 1 and (why := one_result_reason(request.task, request.options, model)):
+        print(f"palette-desktop: one result, not {args.candidates}: {why}; writing {args.output.name}", file=sys.stderr)
+        targets = [args.output]
+        _check_targets(args.input, targets)
     bar = _Bar(args.input.name)
     try:
         results = apply_task(photo, request, model, TaskState(bar))

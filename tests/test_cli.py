@@ -66,10 +66,33 @@ def test_restore_inpaint_with_a_mask_file(capsys, tmp_path, data_dir, tiny_model
     assert np.array_equal(out[mask == 0], np.round(src[mask == 0] * 255) / 255)
 
 
-def test_candidates_are_numbered(capsys, tmp_path, data_dir, tiny_model_dir):
-    code, stdout, _ = _run(capsys, "restore", "--task", "jpeg", data_dir / "shirt.jpg", tmp_path / "r.png",
-                           "--candidates", "2", *_model(tiny_model_dir))
-    assert code == 0 and stdout.split() == [str(tmp_path / "r-1.png"), str(tmp_path / "r-2.png")]
+def _numbered_and_different(stdout: str, tmp_path) -> bool:
+    names = [str(tmp_path / "r-1.png"), str(tmp_path / "r-2.png")]
+    return stdout.split() == names and not np.array_equal(*(load_image(name).pixels for name in names))
+
+
+def test_candidates_that_differ_are_numbered(capsys, tmp_path, data_dir, tiny_model_dir):
+    code, stdout, err = _run(capsys, "restore", "--task", "colorize", data_dir / "shirt.jpg", tmp_path / "r.png",
+                             "--candidates", "2", *_model(tiny_model_dir))
+    assert code == 0 and _numbered_and_different(stdout, tmp_path), err
+
+
+def test_clean_up_in_one_network_step_makes_one_result_and_says_why(capsys, tmp_path, data_dir, tiny_model_dir):
+    code, stdout, err = _run(capsys, "restore", "--task", "jpeg", data_dir / "shirt.jpg", tmp_path / "r.png",
+                             "--candidates", "2", *_model(tiny_model_dir))
+    assert code == 0 and stdout.split() == [str(tmp_path / "r.png")], err
+    assert "palette-desktop: one result, not 2: at this quality Clean Up is one estimate from the photo" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.png"]
+    code, stdout, err = _run(capsys, "restore", "--task", "jpeg", data_dir / "shirt.jpg", tmp_path / "r.png",
+                             "--candidates", "2", "--model", tiny_model_dir, "--steps", "30")  # 3 steps: they differ
+    assert code == 0 and _numbered_and_different(stdout, tmp_path) and "one result" not in err
+
+
+def test_the_untrained_bundled_model_makes_one_result_and_says_why(capsys, tmp_path, data_dir):
+    code, stdout, err = _run(capsys, "restore", "--task", "colorize", data_dir / "shirt.jpg", tmp_path / "r.png",
+                             "--candidates", "3", "--steps", "6")
+    assert code == 0 and stdout.split() == [str(tmp_path / "r.png")], err
+    assert "one result, not 3: the model palette-small gives the same result whatever the seed" in err
 
 
 # The bad-input corpus: every malformed or unusual input found so far (issue 12 and before),

@@ -43,6 +43,7 @@ from palette_desktop.engine.loader import Backend, LoadedModel, bundled_models_d
 from palette_desktop.engine.manifest import read_manifest
 from palette_desktop.resources import resource
 from palette_desktop.tasks.extend import Margins
+from palette_desktop.tasks.one_result import one_result_reason
 from palette_desktop.tasks.run import TaskRequest
 
 APP_TITLE = "Palette Desktop"
@@ -578,6 +579,11 @@ class MainWindow(QMainWindow):
             return
         if len(results) == 1:
             self._apply_result(job, results[0])
+            wanted = job.request.options.candidates
+            why = wanted > 1 and self.model is not None and one_result_reason(job.request.task, job.request.options,
+                                                                             self.model)
+            if why:  # several were asked for: say why there is nothing to pick from
+                self.status_note.say(f"{job.label.split(' · ')[0]} done · one result, not {wanted}: {why}", 10000)
             return
         picker = CandidatePicker(job.photo, results, job.label.split(" · ")[0], job.shift, self)
         picker.shown.connect(self.canvas.set_photo)  # the chosen one, full size, in place

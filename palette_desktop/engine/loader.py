@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import platformdirs
 
 from palette_desktop.core.errors import ModelError
@@ -33,6 +35,20 @@ class LoadedModel:
     def backend_name(self) -> str:
         """What really runs, e.g. 'ONNX Runtime · CPU'."""
         return self.denoiser.name
+
+    @cached_property
+    def ignores_noise(self) -> bool:
+        """True when the network's output does not depend on the noise it is given, as an
+        untrained model's does not (it returns its condition): then every seed gives the same
+        result. Two small evaluations, the first time it is asked."""
+        rng = np.random.default_rng(0)
+        side = 2 * self.manifest.size_multiple
+        condition = rng.uniform(-1, 1, (1, self.manifest.condition_channels, side, side)).astype(np.float32)
+        noise_level = np.full(1, 0.5, np.float32)
+        first, second = (self.denoiser.denoise(rng.standard_normal((1, self.manifest.image_channels, side, side),
+                                                                   dtype=np.float32), noise_level, condition)
+                         for _ in range(2))
+        return bool(np.array_equal(first, second))
 
 
 def bundled_models_dir() -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +18,7 @@ from palette_desktop.tasks.common import SamplingOptions
 from palette_desktop.tasks.extend import Margins, extend
 from palette_desktop.tasks.inpaint import inpaint
 from palette_desktop.tasks.jpeg import restore_jpeg
+from palette_desktop.tasks.one_result import one_result_reason
 
 if TYPE_CHECKING:
     from palette_desktop.tasks.auto import AutoRequest
@@ -45,6 +46,8 @@ def apply_task(photo: Photo, request: TaskRequest | AutoRequest, model: LoadedMo
     if request.task.value not in model.manifest.tasks:
         raise TaskError(f"the model {model.manifest.name} cannot {request.task.value}")
     pixels, opts = photo.pixels, request.options
+    if opts.candidates > 1 and one_result_reason(request.task, opts, model):  # more would be the same picture
+        opts = replace(opts, candidates=1)
     gray = is_gray(pixels)
     if request.task is Task.COLORIZE:
         return [photo.with_pixels(p, grayscale=False) for p in colorize(pixels, model, opts, state)]

@@ -114,3 +114,13 @@ def test_discarded_extend_candidates_leave_the_frame_where_it_was(window, qtbot)
     assert window.canvas.margins == Margins()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     assert window.document.photo.size == (160, 120) and window.canvas.margins == Margins(left=20)
+
+
+def test_clean_up_that_gives_one_picture_makes_one_and_says_why(window, qtbot):
+    window.options_panel.candidates.setValue(2)  # at draft quality Clean Up is one network step
+    with qtbot.waitSignal(window.engine.finished, timeout=30000) as result:
+        window.actions["jpeg"].trigger()
+    _, photos = result.args
+    assert len(photos) == 1 and window.picker is None  # nothing to pick from
+    assert window.history.stack.count() == 1
+    assert window.status_note.text().startswith("Clean up done · one result, not 2: at this quality Clean Up is one ")
