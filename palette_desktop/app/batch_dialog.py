@@ -34,7 +34,8 @@ from palette_desktop.tasks.run import TaskRequest
 RESTORE_OLD = "auto"
 """The Restore old photo task, by the name plan_batch and the command line give it (it is no single :class:`Task`)."""
 COLOUR_CHOICES = (("As detected: colorize the black-and-white photos", None),
-                  ("Keep black-and-white photos black and white", False))
+                  ("Keep black-and-white photos black and white", False),
+                  ("Colorize every photo, whatever was detected", True))
 """Restore old photo's colour choice; the data is whether to colorize, None meaning as each photo is."""
 TASKS = ((RESTORE_OLD, "Restore old photo"), (Task.COLORIZE, "Colorize"), (Task.JPEG, "Clean up (JPEG & noise)"),
          (Task.INPAINT, "Inpaint with masks"), (Task.EXTEND, "Extend canvas"))

@@ -228,7 +228,7 @@ def test_restore_old_photo_is_a_batch_task_with_the_colour_choice(make_window, q
     dialog = window.batch_dialog
     assert dialog.task.currentText() == "Restore old photo"  # the window's main action is the first choice here too
     assert dialog.colour.isVisibleTo(dialog) and dialog.colour.currentData() is None  # as detected
-    for choice, grey_stays_grey in ((None, False), (False, True)):
+    for choice, grey_stays_grey in ((None, False), (False, True), (True, False)):
         out = tmp_path / f"out-{choice}"
         dialog = _batch_of(window, scans, out, "auto")
         assert dialog.colour.isVisibleTo(dialog)
@@ -240,6 +240,8 @@ def test_restore_old_photo_is_a_batch_task_with_the_colour_choice(make_window, q
         assert is_gray(load_image(out / "grey.restored.png").pixels) is grey_stays_grey
         assert not is_gray(load_image(out / "colour.restored.jpg").pixels)
         assert {r["task"] for r in report_rows(out / "batch-report.restored.csv")} == {"auto"}
+    as_found, every = (load_image(tmp_path / f"out-{c}" / "colour.restored.jpg").pixels for c in (None, True))
+    assert (as_found != every).mean() > 0.1  # the colour photo was colorized anew
     dialog.set_task(Task.JPEG)
     assert not dialog.colour.isVisibleTo(dialog)
     dialog.close()
