@@ -79,6 +79,7 @@ def test_the_plan_says_what_was_found_what_will_be_done_and_what_was_asked(old_s
         "no damage to repair · clean up · keep its colour (colour photo)")
     assert describe_plan(make_plan(False, True, 0.021)) == (
         "repair 2.1 % damage · clean up · colorize (colour photo, as asked)")
+    assert describe_plan(make_plan(True, None, 0.00023)).startswith("repair 0.023 % damage · ")  # a speck, not 0.0 %
 
 
 def test_a_given_mask_replaces_detection_and_no_damage_skips_the_repair(old_scan, tiny_model):

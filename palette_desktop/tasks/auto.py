@@ -81,7 +81,8 @@ def describe_plan(plan: Plan) -> str:
     elif plan.damage == 0:
         repair = "no damage to repair"
     else:
-        repair = f"repair {100 * plan.damage:.1f} % damage"
+        share = 100 * plan.damage
+        repair = f"repair {share:.1f} % damage" if share >= 0.1 else f"repair {share:.2g} % damage"  # not "0.0 %"
     found = "black-and-white print" if plan.monochrome else "colour photo"
     if plan.colorize:
         colour = f"colorize ({found})" if plan.monochrome else f"colorize ({found}, as asked)"
