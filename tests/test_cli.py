@@ -88,11 +88,23 @@ def test_clean_up_in_one_network_step_makes_one_result_and_says_why(capsys, tmp_
     assert code == 0 and _numbered_and_different(stdout, tmp_path) and "one result" not in err
 
 
-def test_the_untrained_bundled_model_makes_one_result_and_says_why(capsys, tmp_path, data_dir):
+def test_an_untrained_model_makes_one_result_and_says_why(capsys, tmp_path, data_dir):
+    from palette_desktop.model.config import TINY
+    from palette_desktop.model.export import export_model
+    from palette_desktop.model.unet import PaletteUNet
+
+    untrained = tmp_path / "untrained"  # its output layer starts at zero: it returns its condition
+    export_model(PaletteUNet(TINY), untrained, name="untrained", card="# untrained\n", working_size=64, default_steps=3)
     code, stdout, err = _run(capsys, "restore", "--task", "colorize", data_dir / "shirt.jpg", tmp_path / "r.png",
-                             "--candidates", "3", "--steps", "6")
+                             "--candidates", "3", "--steps", "6", *_model(untrained))
     assert code == 0 and stdout.split() == [str(tmp_path / "r.png")], err
-    assert "one result, not 3: the model palette-small gives the same result whatever the seed" in err
+    assert "one result, not 3: the model untrained gives the same result whatever the seed" in err
+
+
+def test_the_bundled_trained_model_makes_candidates_that_differ(capsys, tmp_path, data_dir):
+    code, stdout, err = _run(capsys, "restore", "--task", "colorize", data_dir / "shirt.jpg", tmp_path / "r.png",
+                             "--candidates", "2", "--steps", "6")
+    assert code == 0 and _numbered_and_different(stdout, tmp_path), err
 
 
 # The bad-input corpus: every malformed or unusual input found so far (issue 12 and before),
