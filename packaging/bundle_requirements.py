@@ -8,6 +8,11 @@ for have not. ``--ort onnxruntime-gpu`` (or any other ORT wheel, e.g.
 ``onnxruntime-directml``) keeps another build; environment markers are dropped because
 the list is for the machine that builds.
 
+OpenCV is pinned (:data:`BUNDLE_PINS`): its wheels grew with each release (unpacked,
+4.12: 151 MB, 4.14: 169 MB, 5.1: 180 MB), mostly in the FFmpeg video I/O that the app
+never calls, and the newest alone took the bundle over its 400 MB limit. The bundle's
+self-test runs every task on the pinned build.
+
     python packaging/bundle_requirements.py [--ort PACKAGE] > requirements.txt
 """
 
@@ -20,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ORT_NAMES = {"onnxruntime", "onnxruntime-gpu", "onnxruntime-directml"}
+BUNDLE_PINS = {"opencv-python-headless": "==4.12.0.88"}
+"""Exact versions the bundle takes instead of the project's range (see above)."""
 
 
 def bundle_requirements(ort: str = "onnxruntime", pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
@@ -32,7 +39,7 @@ def bundle_requirements(ort: str = "onnxruntime", pyproject: Path = ROOT / "pypr
         if name.lower() in ORT_NAMES:
             ort_spec = ort_spec or requirement[len(name):].strip()
             continue
-        out.append(requirement)
+        out.append(name + BUNDLE_PINS[name] if name in BUNDLE_PINS else requirement)
     out.append(f"{ort}{ort_spec}")
     return out
 
