@@ -87,7 +87,7 @@ def test_the_work_of_a_killed_window_is_recovered_in_a_new_one(tmp_path, tiny_mo
     seen: dict = {}
 
     def check() -> None:  # in the new window, once Recover was clicked
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
         stack, doc = window.history.stack, window.document
         seen.update(shown=stack.index(), labels=[stack.text(i) for i in range(stack.count())],
                     status=window.status_note.text(), source=doc.source, modified=window.isWindowModified())
@@ -123,7 +123,8 @@ def test_the_work_of_a_killed_window_is_recovered_in_a_new_one(tmp_path, tiny_mo
 def _wait_for_recovery(then) -> None:
     from palette_desktop.app.main_window import MainWindow
 
-    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    # the visible one: earlier tests' closed windows may linger until Qt deletes them
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
     if not windows or windows[0].document is None or QApplication.activeModalWidget() is not None:
         QTimer.singleShot(20, lambda: _wait_for_recovery(then))
         return
