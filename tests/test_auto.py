@@ -150,6 +150,28 @@ def test_prints_in_every_tone_scanned_with_a_border_stains_noise_and_jpeg_are_bl
                    for seed in range(3) for photo in (photos[0], photos[2], photos[3]))
 
 
+def test_a_gray_thing_beside_a_brown_one_of_the_same_lightness_is_a_colour_photo():
+    """What made faded colour photos pass before: a toning may be uneven, so colour weaker
+    than the tone curve's was allowed down to none, and a gray thing (trousers, a dog)
+    beside brown ones of the same lightness looked like a print toned unevenly."""
+    h, w = 96, 128
+    gray = np.clip(np.linspace(0.15, 0.9, h, dtype=np.float32)[:, None] + 0.05 * np.sin(np.arange(w) / 7.0), 0, 1)
+    brown = np.dstack([np.interp(gray, (0.0, 0.5, 1.0), np.array(TONES["sepia"])[:, c]) for c in range(3)])
+    brown = brown.astype(np.float32)
+    photo = brown.copy()
+    photo[:, 3 * w // 4:] = to_gray(brown)[:, 3 * w // 4:]  # gray of the same lightness
+    assert not is_monochrome(photo)
+    assert is_monochrome(brown)
+
+
+def test_cyanotypes_toned_unevenly_and_stained_are_black_and_white(data_dir):
+    """The test before measured colour in CIE Lab, which bends a saturated blue towards purple
+    as it strengthens: a cyanotype toned a little unevenly was off its own tone curve, and
+    these three scans were called colour (the benchmark recognised 80 % of cyanotypes)."""
+    photos = [load_image(data_dir / name).pixels for name in ("carpet.jpg", "floor.jpg", "shirt.jpg")]
+    assert all(is_monochrome(monochrome_scan(photo, np.random.default_rng(0), "cyanotype")) for photo in photos)
+
+
 VAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "val"
 
 
