@@ -1,6 +1,6 @@
 """Old prints as a scanner sees them: black-and-white, toned, and faded colour, with the marks of age.
 
-The black-and-white detector (core/color.py: is_monochrome) is measured on these
+The black-and-white detector (core/monochrome.py: is_monochrome) is measured on these
 (benchmarks/monochrome_detection.py) and tested on them. Whatever the print, it is aged
 the same way, so that no mark of age tells a black-and-white print from a colour one: a
 card mount or paper border around it, uneven yellowing, water stains, foxing, scratches
