@@ -23,7 +23,7 @@ from palette_desktop.model.data import DamagedBatches, load_photos
 from palette_desktop.model.torch_conditions import TASK_CODES, build_conditions
 from palette_desktop.model.torch_conditions import pushpull_fill as torch_pushpull_fill
 from palette_desktop.model.train import (Batch, TrainConfig, example_batches, load_checkpoint, load_ema, new_state,
-                                         save_checkpoint, schedule_gamma, train, training_loss)
+                                         samples_seen, save_checkpoint, schedule_gamma, train, training_loss)
 
 
 def test_brush_masks_cover_a_sensible_share():
@@ -340,6 +340,7 @@ def test_a_round_continues_the_chain_the_last_one_left(tmp_path, data_dir, tiny_
     assert all(set(r["loss_by_task"]) <= {"jpeg", "inpaint"} for r in steps)  # inpaint: black-and-white photos
     ema, _, step, _ = load_ema(chain / "ema.pt")
     assert step == done["step"]
+    assert samples_seen(chain / "ema.pt") == done["samples_seen"]  # not step × batch: the batch changed
 
 
 def test_a_task_mix_names_real_tasks():

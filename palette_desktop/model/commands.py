@@ -11,7 +11,7 @@ from palette_desktop import cli_options
 from palette_desktop.core.errors import TaskError
 from palette_desktop.model.config import TINY, UNetConfig
 from palette_desktop.model.export import export_model
-from palette_desktop.model.train import SCHEDULE, TrainConfig, load_checkpoint, load_ema, new_state, train as run_training
+from palette_desktop.model.train import SCHEDULE, TrainConfig, load_checkpoint, load_ema, new_state, samples_seen, train as run_training
 
 
 def train(argv: list[str]) -> int:
@@ -73,7 +73,7 @@ def export(argv: list[str]) -> int:
     manifest = export_model(ema, args.out, name=args.name, card=card, schedule=SCHEDULE,
                             working_size=args.working_size, default_steps=args.steps,
                             description=f"{sum(p.numel() for p in ema.parameters()) / 1e6:.1f} M parameters, "
-                                        f"{step * config.batch:,} training examples")
+                                        f"{samples_seen(args.checkpoint):,} training examples")
     print(json.dumps({"model": str(args.out), "onnx_sha256": manifest.onnx_sha256}))
     return 0
 

@@ -229,6 +229,16 @@ def load_ema(path: Path) -> tuple[PaletteUNet, TrainConfig, int, float]:
     return model, config, data["step"], data["seconds"]
 
 
+def samples_seen(path: Path) -> int:
+    """Examples the weights of a checkpoint or of a round's ema.pt have seen, across rounds.
+
+    A round's steps are not enough to tell: a chain's rounds differ in batch size and a
+    round counts its steps from where it resumed.
+    """
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    return int(data.get("samples_seen", data.get("samples", data["step"] * data["config"]["batch"])))
+
+
 def _noise_generator(seed: int, step: int, rank: int, device: torch.device) -> torch.Generator:
     gen = torch.Generator(device=device)
     gen.manual_seed((seed * 1_000_003 + step) * 64 + rank)
