@@ -8,7 +8,7 @@ import pytest
 from palette_desktop.engine.damage_detector import DETECT_SIDE, detect_damage
 from palette_desktop.core.degrade import old_print
 from palette_desktop.core.imageio import load_image
-from palette_desktop.core.synthetic_damage import MatchCounts, add_damage, match
+from palette_desktop.core.synthetic_damage import MatchCounts, add_cracks, add_damage, damage_cases, match
 
 
 def _photo(data_dir, name: str) -> np.ndarray:
@@ -90,6 +90,24 @@ def test_synthetic_damage_is_repeatable_and_marks_only_what_it_changed(data_dir)
     assert changed[~a.mask].max() < 1.0  # the soft fringe outside the mask is never a full change
 
 
+def test_wide_cracks_are_ragged_bands_up_to_15_px_and_leave_the_other_cases_as_they_were(data_dir):
+    """add_cracks is repeatable and marks only what it changed; adding the cracked print to
+    damage_cases did not change the thin-damage cases that earlier scores were measured on."""
+    import cv2
+
+    pixels = _photo(data_dir, "floor.jpg")
+    a, b = add_cracks(pixels, np.random.default_rng(7)), add_cracks(pixels, np.random.default_rng(7))
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.mask, b.mask)
+    assert np.abs(a.image - pixels).max(axis=2)[a.mask].min() >= 0.06
+    half_width = cv2.distanceTransform(a.mask.astype(np.uint8), cv2.DIST_L2, 5)
+    assert 3 < half_width.max() <= 11  # 6–15 px across; a frayed edge or a flake beside it adds a little
+    # the cracked print comes from a child generator: the thin-damage cases are drawn as before it
+    cases = damage_cases(pixels, np.random.default_rng(3))
+    assert list(cases) == ["photo", "old scan", "cracked print"]
+    thin = add_damage(pixels, np.random.default_rng(3))
+    assert np.array_equal(cases["photo"][1], thin.image) and np.array_equal(cases["photo"][2], thin.mask)
+
+
 def test_match_counts_pixels_within_the_tolerance():
     truth = np.zeros((20, 20), bool)
     truth[10, 2:18] = True
@@ -126,7 +144,7 @@ def test_the_detector_trains_and_runs_in_the_application_as_it_was_trained(tmp_p
 
     files = [data_dir / name for name in ("floor.jpg", "carpet.jpg", "shirt.jpg", "trousers.jpg")]
     images, masks = damage_net.training_crops(files, seed=0, size=64, workers=1)
-    assert images.shape == (len(files) * 8, 64, 64, 3) and images.dtype == np.uint8
+    assert images.shape == (len(files) * 12, 64, 64, 3) and images.dtype == np.uint8
     undamaged = masks[3::4]  # the fourth crop of each case is the photo without damage
     assert not undamaged.any() and masks[0::4].any()
     net = damage_net.train(images, masks, minutes=0.03, batch=8)

@@ -1,4 +1,4 @@
-"""Scratches, cracks and dust drawn on clean photos, with the mask of what was drawn.
+"""Scratches, cracks, tears and dust drawn on clean photos, with the mask of what was drawn.
 
 The damage detector is trained on these (model/damage_net.py) and measured on them
 (benchmarks/damage_detection.py), and the tests assert its recall on them. Numpy,
@@ -62,6 +62,40 @@ def add_damage(image: np.ndarray, rng: np.random.Generator, scratches: tuple[int
     return Damaged(out, mask)
 
 
+def add_cracks(image: np.ndarray, rng: np.random.Generator, count: tuple[int, int] = (1, 3)) -> Damaged:
+    """Draw wide cracks and tears, 6–15 px at their widest, on ``image``.
+
+    Where a print was folded or torn, the emulsion splits and flakes off along a ragged
+    line and the paper shows through: a bright, slightly warm band with chipped edges,
+    fine cracks branching off it, sometimes a thin shadow where the emulsion's edge lifts.
+    A torn print scanned on a dark lid, or a crack filled with dirt, shows dark instead.
+    Unlike :func:`add_damage`'s marks, these are opaque and wide: a detector must mark
+    their inside, not only their edges. ``count`` is an inclusive range.
+    """
+    h, w = image.shape[:2]
+    out = np.ascontiguousarray(image, dtype=np.float32).copy()
+    mask = np.zeros((h, w), bool)
+    for _ in range(int(rng.integers(count[0], count[1] + 1))):
+        alpha = _wide_crack((h, w), rng) * rng.uniform(0.85, 1.0)
+        if rng.random() < 0.7:  # paper showing, white to yellowed
+            tone = rng.uniform(0.8, 1.0) * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.86, 1.0)])
+        else:
+            tone = np.full(3, rng.uniform(0.0, 0.2))
+        fibre = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), rng.uniform(0.7, 2.0))
+        fibre *= rng.uniform(0.01, 0.04) / max(float(fibre.std()), 1e-6)
+        fill = np.clip(tone.astype(np.float32) + fibre[..., None], 0, 1)
+        if rng.random() < 0.5:  # the lifted edge of the emulsion casts a thin shadow
+            solid = (alpha > 0.5).astype(np.uint8)
+            rim = (cv2.dilate(solid, np.ones((3, 3), np.uint8)) - solid).astype(np.float32)
+            alpha = np.maximum(alpha, rim * rng.uniform(0.3, 0.6) * (rng.random((h, w)) < 0.7))
+            fill = np.where(solid[..., None] > 0, fill, np.float32(rng.uniform(0.0, 0.2)))
+        out = out * (1 - alpha[..., None]) + fill * alpha[..., None]
+        mask |= alpha >= MASK_THRESHOLD
+    out = np.clip(out, 0, 1).astype(np.float32)
+    mask &= np.abs(out - image).max(axis=2) >= VISIBLE_CHANGE
+    return Damaged(out, mask)
+
+
 def rescan(print_: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """What a flatbed scan of a print adds: slight softness, film grain, JPEG."""
     out = cv2.GaussianBlur(print_, (0, 0), rng.uniform(0.4, 0.9))
@@ -74,20 +108,35 @@ def rescan(print_: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def damage_cases(photo: np.ndarray, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The two cases the detector meets, each as (undamaged, damaged, true mask):
+    """The three cases the detector meets, each as (undamaged, damaged, true mask):
 
     - "photo": damage drawn on the colour photo itself;
     - "old scan": the photo as an old print (gray, sepia or faded), damaged, then
-      scanned again: the scanner's softness, film grain and JPEG on top of the damage.
+      scanned again: the scanner's softness, film grain and JPEG on top of the damage;
+    - "cracked print": an old print (now and then a colour one) with wide cracks and
+      tears (:func:`add_cracks`) and a little thin damage, scanned again.
+
+    The cracked print is drawn from a child of ``rng``, so the first two cases are what
+    they were before it was added and their scores compare with earlier measurements.
     """
+    cracks_rng = rng.spawn(1)[0]
     damaged = add_damage(photo, rng)
     aged = old_print(photo, rng)
     old = add_damage(aged, rng)
     state = rng.bit_generator.state
     clean_scan = rescan(aged, rng)
     rng.bit_generator.state = state  # the same scanner noise on the damaged copy
-    return {"photo": (photo, damaged.image, damaged.mask),
-            "old scan": (clean_scan, rescan(old.image, rng), old.mask)}
+    cases = {"photo": (photo, damaged.image, damaged.mask),
+             "old scan": (clean_scan, rescan(old.image, rng), old.mask)}
+    rng = cracks_rng
+    print_ = old_print(photo, rng) if rng.random() < 0.7 else np.ascontiguousarray(photo, dtype=np.float32)
+    cracked = add_cracks(print_, rng)
+    thin = add_damage(cracked.image, rng, scratches=(0, 2), cracks=(0, 1), specks=(0, 10))
+    state = rng.bit_generator.state
+    clean_scan = rescan(print_, rng)
+    rng.bit_generator.state = state
+    cases["cracked print"] = (clean_scan, rescan(thin.image, rng), cracked.mask | thin.mask)
+    return cases
 
 
 def _scratch(alpha: np.ndarray, rng: np.random.Generator) -> None:
@@ -122,6 +171,64 @@ def _crack(alpha: np.ndarray, rng: np.random.Generator) -> None:
             points.append(points[-1] + step * np.array([np.cos(direction), np.sin(direction)]))
         _polyline(alpha, points, max(1, width - branch))
         start = points[len(points) // 2]
+
+
+def _wide_crack(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Coverage (HxW float in [0, 1]) of one wide crack or tear: a wandering line whose width
+    swells and narrows between 6–15 px at its widest and tapers at its ends, with ragged,
+    chipped edges and a few narrower cracks branching off it."""
+    h, w = shape
+    size = max(h, w)
+    solid = np.zeros((h, w), np.float32)
+    widest = rng.uniform(6, 15)
+    if rng.random() < 0.5:  # a tear runs in from the border
+        side = int(rng.integers(4))
+        start = np.array([[rng.uniform(0, w), 0], [rng.uniform(0, w), h], [0, rng.uniform(0, h)],
+                          [w, rng.uniform(0, h)]][side], float)
+        heading = [np.pi / 2, -np.pi / 2, 0.0, np.pi][side] + rng.normal(0, 0.4)
+    else:
+        start, heading = np.array([rng.uniform(0, w), rng.uniform(0, h)]), rng.uniform(0, 2 * np.pi)
+    main = _wander(start, heading, rng.uniform(0.3, 1.0) * size, rng)
+    _swelling_line(solid, main, widest, rng)
+    for _ in range(int(rng.integers(0, 5))):
+        j = int(rng.integers(len(main)))
+        branch = _wander(main[j], heading + rng.choice([-1, 1]) * rng.uniform(0.4, 1.3),
+                         rng.uniform(0.05, 0.3) * size, rng)
+        _swelling_line(solid, branch, rng.uniform(0.2, 0.6) * widest, rng)
+    for _ in range(int(rng.integers(0, 6))):  # flakes of emulsion lost along the edge
+        j = int(rng.integers(len(main)))
+        centre = main[j] + rng.normal(0, widest / 3, 2)
+        axes = (int(rng.integers(2, 6)), int(rng.integers(1, 4)))
+        cv2.ellipse(solid, (int(centre[0]), int(centre[1])), axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), rng.uniform(0.8, 1.6))
+    noise *= rng.uniform(0.25, 0.45) / max(float(noise.std()), 1e-6)
+    near = cv2.dilate(solid, np.ones((5, 5), np.uint8)) > 0  # the edge frays; the rest of the photo stays clear
+    soft = cv2.GaussianBlur(solid, (0, 0), 1.2)
+    ragged = (((soft + noise > 0.5) & near) | (soft > 0.9)).astype(np.float32)  # the core stays whole
+    return cv2.GaussianBlur(ragged, (0, 0), rng.uniform(0.4, 0.8))
+
+
+def _wander(start: np.ndarray, heading: float, length: float, rng: np.random.Generator) -> np.ndarray:
+    """Points 3 px apart along a path that drifts and now and then kinks, as a crack runs."""
+    points, angle = [start], heading
+    for _ in range(max(2, int(length / 3))):
+        angle += rng.normal(0, 0.08) + (rng.normal(0, 0.6) if rng.random() < 0.04 else 0.0)
+        points.append(points[-1] + 3.0 * np.array([np.cos(angle), np.sin(angle)]))
+    return np.array(points)
+
+
+def _swelling_line(canvas: np.ndarray, points: np.ndarray, widest: float, rng: np.random.Generator) -> None:
+    """Draw ``points`` as a line whose width wanders between about half of ``widest`` and
+    ``widest``, tapering to 1 px over the first and last sixth."""
+    n = len(points)
+    swell = np.cumsum(rng.normal(0, 1, n))
+    swell = cv2.GaussianBlur(swell.reshape(1, -1).astype(np.float32), (0, 0), 4).ravel()
+    swell = (swell - swell.min()) / max(float(np.ptp(swell)), 1e-6)
+    taper = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / max(1.0, n / 6))
+    widths = np.maximum(1.0, widest * (0.5 + 0.5 * swell) * taper)
+    for (a, b, width) in zip(points[:-1], points[1:], widths[:-1]):
+        cv2.line(canvas, (int(round(a[0])), int(round(a[1]))), (int(round(b[0])), int(round(b[1]))), 1.0,
+                 int(round(width)))
 
 
 def _speck(alpha: np.ndarray, rng: np.random.Generator) -> None:

@@ -106,7 +106,7 @@ def _crops_of(path: Path, index: int, seed: int, size: int) -> list[tuple[np.nda
 
 
 def training_crops(files: list[Path], seed: int, size: int = CROP, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """(N, size, size, 3) uint8 crops and their (N, size, size) bool damage masks, 8 per photo."""
+    """(N, size, size, 3) uint8 crops and their (N, size, size) bool damage masks, 4 per case per photo."""
     jobs = (files, range(len(files)), [seed] * len(files), [size] * len(files))
     if workers <= 1:
         per_photo = list(map(_crops_of, *jobs))
