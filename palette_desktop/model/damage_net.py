@@ -4,13 +4,15 @@
     python -m palette_desktop.model.damage_net ../shared/data/train --start first.onnx \
         --hard-negatives 2000 --seed 1 --lr 5e-4 --minutes 15
 
-Trained on synthetic damage (``core.synthetic_damage.damage_cases``: the colour photo
-and the old print scanned again) drawn on the training photos, with the same photos
-undamaged as examples of what to leave alone. The second command teaches it, as
-undamaged, the crops of undamaged photos the first network marked (window frames, lit
-stripes, tiles). It is small (93 k parameters): it trains on a 2-core CPU in under an
-hour and examines a 2048-px scan in half a second. The threshold is picked on new damage
-drawn on some of the same photos, and folded into the exported graph, so the application
+Trained on synthetic damage (``core.synthetic_damage.damage_cases``: the colour photo,
+the old print scanned again, and a print with wide cracks and tears) drawn on the
+training photos, with the same photos undamaged as examples of what to leave alone. The
+second command teaches it, as undamaged, the crops of undamaged photos the first network
+marked (window frames, lit stripes, tiles). The shipped network was then trained further
+on the cracked prints (``--start``; the commands are in docs/damage-detector.md). It is
+small (93 k parameters): it trains on a 2-core CPU in under an hour and examines a
+2048-px scan in half a second. The threshold is picked on new damage drawn on some of
+the same photos, and folded into the exported graph, so the application
 (``engine.damage_detector``, ONNX Runtime) marks damage where the output is above zero.
 See docs/damage-detector.md.
 """
