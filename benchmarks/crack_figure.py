@@ -1,12 +1,13 @@
 """Before and after on an old print with wide cracks: what two damage detectors mark.
 
-    python benchmarks/crack_figure.py --before OLD.onnx [--after NEW.onnx] [--photo P] [--seed N] --out F.jpg
+    python benchmarks/crack_figure.py --before OLD.onnx [--after NEW.onnx] [--photo P] [--seeds 1 0] --out F.jpg
 
 No real scans of cracked prints are in the repository or in ../shared/data, so the print
 is made from a validation photo: an old print (core.degrade.old_print), with wide cracks
 and tears and a little thin damage drawn on it (core.synthetic_damage), scanned again.
-Panels, left to right: the scan, then each detector's marks in red with the true damage
-it missed in cyan, each labelled with the share of the cracks' inside it marked.
+A row per seed (another print, other cracks); panels, left to right: the scan, then each
+detector's marks in red with the true damage it missed in cyan, each labelled with the
+share of the cracks' inside it marked.
 """
 
 from __future__ import annotations
@@ -49,20 +50,26 @@ def main() -> None:
     parser.add_argument("--before", type=Path, required=True, help="the detector file before")
     parser.add_argument("--after", type=Path, default=resource("damage_net.onnx"), help="the detector file after")
     parser.add_argument("--photo", type=Path, default=PHOTO)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 0])
     parser.add_argument("--out", type=Path, required=True, help="PNG or JPEG")
     args = parser.parse_args()
-    scan, true = cracked_scan(load_image(args.photo).pixels, args.seed)
-    deep = inside(true)
-    panels = [panel(scan, "scan of a cracked print")]
-    for name, model in (("before", args.before), ("after", args.after)):
-        use_model(model)
-        found = detect_damage(scan)
-        share = float((found[deep] > 0).mean())
-        print(f"{name}: {100 * share:.0f} % of the cracks' inside marked, {100 * found.mean():.1f} % of the photo")
-        panels.append(panel(overlay(scan, found, true), f"{name}: {100 * share:.0f} % of crack insides"))
-    gap = np.ones((panels[0].shape[0], 6, 3), np.float32)
-    figure = np.hstack([p for pair in zip(panels, [gap] * len(panels)) for p in pair][:-1])
+    photo = load_image(args.photo).pixels
+    rows = []
+    for seed in args.seeds:
+        scan, true = cracked_scan(photo, seed)
+        deep = inside(true)
+        panels = [panel(scan, "scan of a cracked print")]
+        for name, model in (("before", args.before), ("after", args.after)):
+            use_model(model)
+            found = detect_damage(scan)
+            share = float((found[deep] > 0).mean())
+            print(f"seed {seed}, {name}: {100 * share:.0f} % of the cracks' inside marked, "
+                  f"{100 * found.mean():.1f} % of the photo")
+            panels.append(panel(overlay(scan, found, true), f"{name}: {100 * share:.0f} % of crack insides"))
+        gap = np.ones((panels[0].shape[0], 6, 3), np.float32)
+        rows.append(np.hstack([p for pair in zip(panels, [gap] * len(panels)) for p in pair][:-1]))
+        rows.append(np.ones((6, rows[-1].shape[1], 3), np.float32))
+    figure = np.vstack(rows[:-1])
     Image.fromarray(np.round(figure * 255).astype(np.uint8)).save(args.out, quality=88)
     print(f"wrote {args.out}")
 
