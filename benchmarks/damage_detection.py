@@ -53,9 +53,9 @@ def overlay(image: np.ndarray, found: np.ndarray, true: np.ndarray) -> np.ndarra
 
 def use_model(path: Path) -> None:
     """Have ``detect_damage`` run the network in ``path`` instead of the shipped one, to compare
-    networks in one process (as tests/conftest.py's broken_detector swaps the file)."""
+    networks in one process (as tests/conftest.py's broken_detector swaps the file; each
+    photo gets a new session, so the next photo reads it)."""
     damage_detector.resource = lambda name: path
-    damage_detector._session.cache_clear()
 
 
 def inside(true: np.ndarray) -> np.ndarray:
