@@ -31,6 +31,7 @@ import numpy as np
 
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.imageio import Photo, load_image, photo_files, save_image
+from palette_desktop.core.pixels import to_float
 from palette_desktop.engine.loader import Backend, load_model
 from palette_desktop.tasks.batch import plan_batch, run_batch
 from palette_desktop.tasks.common import SamplingOptions
@@ -45,7 +46,7 @@ FLAT_WITHIN = 0.10
 def make_photos(sources: list[Path], count: int, folder: Path, seed: int = 0) -> None:
     """``count`` small JPEGs in ``folder``: random crops of the sources, 64–128 px a side."""
     rng = np.random.default_rng(seed)
-    pixels = [load_image(path).pixels for path in sources]
+    pixels = [to_float(load_image(path).pixels) for path in sources]
     for index in range(count):
         image = pixels[index % len(pixels)]
         h, w = image.shape[:2]

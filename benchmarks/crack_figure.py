@@ -22,6 +22,7 @@ from PIL import Image
 from damage_detection import ROOT, inside, overlay, use_model
 from palette_desktop.core.degrade import old_print
 from palette_desktop.core.imageio import load_image
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.synthetic_damage import add_cracks, add_damage, rescan
 from palette_desktop.engine.damage_detector import detect_damage
 from palette_desktop.resources import resource
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 0])
     parser.add_argument("--out", type=Path, required=True, help="PNG or JPEG")
     args = parser.parse_args()
-    photo = load_image(args.photo).pixels
+    photo = to_float(load_image(args.photo).pixels)
     rows = []
     for seed in args.seeds:
         scan, true = cracked_scan(photo, seed)

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from palette_desktop.core.imageio import load_image, photo_files
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.synthetic_damage import MatchCounts, damage_cases, match
 from palette_desktop.engine import damage_detector
 from palette_desktop.engine.damage_detector import detect_damage
@@ -83,7 +84,7 @@ def main() -> None:
     seconds: list[float] = []
     grid: list[np.ndarray] = []
     for path in files:
-        photo = load_image(path).pixels
+        photo = to_float(load_image(path).pixels)
         for case, (clean, damaged, true) in damage_cases(photo, rng).items():
             start = time.perf_counter()
             found = detect_damage(damaged)

@@ -28,6 +28,7 @@ import numpy as np
 
 from palette_desktop.core.imageio import Photo, load_image, save_image
 from palette_desktop.core.masks import draw_stroke
+from palette_desktop.core.pixels import to_float
 from palette_desktop.engine.loader import default_model_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ print(*wall, *cpu)
 
 def make_inputs(folder: Path) -> dict[str, list[str]]:
     """The photos and mask in ``folder``; each task's ``restore`` arguments."""
-    pixels = cv2.resize(load_image(PHOTO).pixels, (1024, 768), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    pixels = cv2.resize(to_float(load_image(PHOTO).pixels), (1024, 768), interpolation=cv2.INTER_CUBIC).clip(0, 1)
     save_image(Photo(pixels), folder / "photo.png")
     save_image(Photo(pixels), folder / "photo.jpg", quality=20)
     gray = np.repeat(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)

@@ -34,6 +34,7 @@ from palette_desktop.core.degrade import extend_mask, film_grain, inpaint_mask, 
 from palette_desktop.core.errors import TaskError
 from palette_desktop.core.imageio import Photo, is_gray, load_image, photo_files, save_image
 from palette_desktop.core.masks import bounding_box
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import Backend, LoadedModel, load_model
 from palette_desktop.tasks.common import SamplingOptions
@@ -122,7 +123,7 @@ def evaluate(model: LoadedModel, photos: list[Path], *, size: int = 256, steps: 
     options = SamplingOptions(steps=steps or model.manifest.default_steps, seed=seed)
     results = {case: TaskResult(case, {}, []) for case in cases}
     for index, path in enumerate(photos):
-        truth = center_square(load_image(path).pixels, size)
+        truth = center_square(to_float(load_image(path).pixels), size)
         for case in cases:
             if case == Task.COLORIZE.value and is_gray(truth):
                 continue  # no colour truth to score against

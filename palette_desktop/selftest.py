@@ -16,6 +16,7 @@ import numpy as np
 from palette_desktop.core.color import lightness
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.imageio import load_image
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.damage_detector import detect_damage
 from palette_desktop.engine.loader import LoadedModel
@@ -31,7 +32,7 @@ def _detection_works(pixels: np.ndarray) -> bool:
     scratch = np.zeros(pixels.shape[:2], np.uint8)
     h, w = scratch.shape
     cv2.line(scratch, (w // 8, h // 5), (7 * w // 8, 3 * h // 5), 1, 2)
-    damaged = pixels.copy()
+    damaged = to_float(pixels).copy()
     damaged[scratch > 0] = 0.97
     try:
         found = detect_damage(damaged) > 0

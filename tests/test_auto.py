@@ -19,6 +19,7 @@ from palette_desktop.core.errors import Cancelled
 from palette_desktop.core.imageio import Photo, is_gray, load_image, photo_files, save_image
 from palette_desktop.core.monochrome import is_monochrome
 from palette_desktop.core.old_scans import TONES, faded_colour_scan, monochrome_scan
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.progress import STAGED_SCALE, StagedState, TaskState
 from palette_desktop.core.synthetic_damage import add_damage
 from palette_desktop.tasks.auto import AutoRequest, Step, describe_plan, make_plan, plan_restore, restore_old_photo
@@ -31,7 +32,7 @@ OPTIONS = SamplingOptions(steps=2, seed=7)
 @pytest.fixture()
 def old_scan(data_dir) -> Photo:
     """A sepia print of a real photo with scratches and dust drawn on it, 256×192."""
-    pixels = cv2.resize(load_image(data_dir / "floor.jpg").pixels, (192, 256), interpolation=cv2.INTER_AREA)
+    pixels = cv2.resize(to_float(load_image(data_dir / "floor.jpg").pixels), (192, 256), interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(4)
     toned = old_print(pixels, rng)
     while is_gray(toned):  # a toned print, not a plain gray one
@@ -296,7 +297,7 @@ def test_mask_detect_damage_writes_the_mask_and_leaves_the_photo_alone(capsys, t
     assert code == 0, err
     mask = load_image(tmp_path / "mask.png")
     assert mask.size == old_scan.size and mask.grayscale
-    assert set(np.unique(mask.pixels)) == {0.0, 1.0}
+    assert set(np.unique(to_float(mask.pixels))) == {0.0, 1.0}
     assert hashlib.sha256(source.read_bytes()).hexdigest() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
 

@@ -8,12 +8,13 @@ import pytest
 from palette_desktop.engine.damage_detector import DETECT_SIDE, detect_damage
 from palette_desktop.core.degrade import old_print
 from palette_desktop.core.imageio import load_image
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.synthetic_damage import (MatchCounts, add_cracks, add_damage, damage_cases, match,
                                                    rescan)
 
 
 def _photo(data_dir, name: str) -> np.ndarray:
-    return load_image(data_dir / name).pixels
+    return to_float(load_image(data_dir / name).pixels)
 
 
 def _scores(pixels: np.ndarray, seeds) -> MatchCounts:

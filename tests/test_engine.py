@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from palette_desktop.core.errors import ModelError
+from palette_desktop.core.pixels import to_float
 from palette_desktop.engine.loader import Backend, default_model_dir, find_models, load_model
 from palette_desktop.engine.manifest import read_manifest
 
@@ -18,7 +19,7 @@ def test_onnx_and_torch_agree(tiny_model_dir, shirt, height, width):
     onnx = load_model(tiny_model_dir, Backend.ONNX, "cpu")
     torch_ = load_model(tiny_model_dir, Backend.TORCH, "cpu")
     rng = np.random.default_rng(0)
-    image = shirt.pixels[:height, :width].transpose(2, 0, 1)[None] * 2 - 1
+    image = to_float(shirt.pixels[:height, :width]).transpose(2, 0, 1)[None] * 2 - 1
     condition = np.concatenate([image, np.ones_like(image[:, :1])], axis=1).astype(np.float32)
     noisy = rng.standard_normal((1, 3, height, width)).astype(np.float32)
     gamma = np.array([0.3], np.float32)

@@ -11,6 +11,7 @@ import pytest
 from palette_desktop.core.geometry import (Crop, QuarterTurn, Straighten, box_from_corners, fit_aspect, level_angle,
                                            level_crop_size)
 from palette_desktop.core.masks import Box
+from palette_desktop.core.pixels import to_float
 
 
 def test_quarter_turns_move_every_pixel_exactly(shirt):
@@ -116,7 +117,7 @@ def test_straightening_a_tilted_horizon_makes_it_level_without_empty_corners():
 
 
 def test_a_straightened_placed_array_matches_the_straightened_canvas(shirt):
-    original = shirt.pixels[10:90, 20:130]
+    original = to_float(shirt.pixels)[10:90, 20:130]
     canvas = np.zeros((120, 160, 3), np.float32)
     canvas[25:105, 30:140] = original
     t = Straighten(4.0, 160, 120)

@@ -1,4 +1,6 @@
-"""Out of memory: candidates one at a time, then smaller tiles, then a clear message.
+"""Memory: large scans held in their own depth and worked on a band at a time, and, when
+the model runs out all the same, candidates one at a time, then smaller tiles, then a
+clear message.
 
 The tiny model's real ONNX session runs every call; ``LimitedMemory`` only plays the part
 of a machine with little memory by refusing batches larger than it allows.
@@ -6,14 +8,23 @@ of a machine with little memory by refusing batches larger than it allows.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
+from palette_desktop.core.color import transfer_chroma
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import OutOfMemory
+from palette_desktop.core.imageio import load_image
+from palette_desktop.core.pixels import area_shrink, to_float
 from palette_desktop.core.progress import TaskState
+from palette_desktop.core.tiling import RowBlend, blend_weight, tile_starts
 from palette_desktop.engine.batching import split_on_oom
 from palette_desktop.tasks.common import SamplingOptions
 from palette_desktop.tasks.run import TaskRequest, apply_task
@@ -55,3 +66,131 @@ def test_nothing_fits_gives_a_clear_message(tiny_model, shirt):
     model = replace(tiny_model, denoiser=LimitedMemory(tiny_model.denoiser, 10))
     with pytest.raises(OutOfMemory, match="out of memory"):
         apply_task(shirt, TaskRequest(Task.JPEG, SamplingOptions(steps=1)), model, TaskState())
+
+
+# --- large scans in bounded memory (issue 20) ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PEAK = """
+import sys
+from palette_desktop.cli import main
+def peak_kb():
+    '''Peak RSS in KB: VmHWM, which starts afresh at exec (ru_maxrss keeps the parent's
+    from the fork), or ru_maxrss where there is no /proc.'''
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except OSError:
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == "darwin" else 1)
+
+
+code = main(sys.argv[1:])
+print("peak", peak_kb(), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _large_photo(data_dir, path: Path, size: tuple[int, int], gray: bool = False) -> Path:
+    """A real photo enlarged to ``size``, saved as JPEG (black and white with ``gray``)."""
+    image = Image.open(data_dir / "trousers.jpg").resize(size, Image.Resampling.BICUBIC)
+    (image.convert("L") if gray else image).save(path, quality=90)
+    return path
+
+
+@pytest.fixture(scope="module")
+def wide_tiles_model(tmp_path_factory) -> Path:
+    """A tiny UNet working at 256 px as the bundled model does: tiles of 512, so a 12 MP
+    photo is some fifty quick network calls. Five levels deep, its one attention (in the
+    middle, whose memory grows with the square of a tile's pixels) sees 32×32."""
+    torch = pytest.importorskip("torch")
+    from palette_desktop.model.config import TINY
+    from palette_desktop.model.export import export_model
+    from palette_desktop.model.unet import PaletteUNet
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("wide-tiles")
+    unet = PaletteUNet(replace(TINY, channel_mults=(1, 1, 1, 1, 1), attention_levels=()))
+    export_model(unet, folder, name="wide-tiles", card="# test model\n", working_size=256, default_steps=1)
+    return folder
+
+
+def _peak_bytes(arguments: list) -> int:
+    """Peak RSS of ``palette-desktop`` run with ``arguments`` in a process of its own."""
+    done = subprocess.run([sys.executable, "-c", PEAK, *map(str, arguments)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.split("peak ")[-1].split()[0]) * 1024
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the peak is read from /proc or the resource module")
+@pytest.mark.parametrize("task, limit", [("jpeg", 16), ("colorize", 12), ("inpaint", 22), ("auto", 26)])
+def test_a_task_takes_bounded_bytes_per_pixel_of_the_photo(tmp_path, data_dir, wide_tiles_model, task, limit):
+    """Peak RSS grows with the photo by what holding it, its result, a mask and the saved
+    file take (8-bit, the result as PNG; measured 12, 9, 18 and 21 B/px): some 50 B/px when
+    whole-photo float32 copies were made; bringing one back (12 B/px) goes over the limit."""
+    peaks = []
+    sizes = [(800, 600), (4000, 3000)]
+    for width, height in sizes:
+        photo = _large_photo(data_dir, tmp_path / f"{width}.jpg", (width, height), gray=task in ("colorize", "auto"))
+        arguments = ["restore", photo, tmp_path / "out.png", "--task", task, "--model", wide_tiles_model, "--steps", "1",
+                     "--device", "cpu"]
+        if task == "inpaint":
+            mask = np.zeros((height, width), np.uint8)
+            cv2.line(mask, (width // 10, height // 3), (width // 2, height // 3 + 40), 255, 5)
+            cv2.circle(mask, (2 * width // 3, height // 2), width // 40, 255, -1)
+            Image.fromarray(mask).save(tmp_path / "mask.png")
+            arguments += ["--mask", tmp_path / "mask.png"]
+        peaks.append(_peak_bytes(arguments))
+    per_pixel = (peaks[1] - peaks[0]) / (sizes[1][0] * sizes[1][1] - sizes[0][0] * sizes[0][1])
+    assert per_pixel < limit, f"{task}: {per_pixel:.1f} bytes a pixel"
+
+
+def test_a_16_bit_scan_is_restored_in_16_bits(tmp_path, data_dir, tiny_model):
+    rgb = np.asarray(Image.open(data_dir / "shirt.jpg")).astype(np.uint16) * 257 + 77
+    cv2.imwrite(str(tmp_path / "scan16.png"), rgb[..., ::-1])
+    photo = load_image(tmp_path / "scan16.png")
+    assert photo.pixels.dtype == np.uint16
+    for task in (Task.JPEG, Task.COLORIZE):
+        out = apply_task(photo, TaskRequest(task, SamplingOptions(steps=1)), tiny_model, TaskState())[0]
+        assert out.pixels.dtype == np.uint16 and out.bit_depth == 16
+        assert np.any(out.pixels % 257)  # values between those of 8 bits
+
+
+def test_bands_give_the_values_of_one_pass_over_the_whole_photo(data_dir, monkeypatch):
+    """Shrinking and colour transfer a band at a time (a few rows here) are bit for bit the whole-photo results."""
+    monkeypatch.setattr("palette_desktop.core.pixels.BAND_PIXELS", 5000)
+    pixels = load_image(data_dir / "floor.jpg").pixels
+    whole = to_float(pixels)
+    assert np.array_equal(area_shrink(pixels, 37, 29), cv2.resize(whole, (37, 29), interpolation=cv2.INTER_AREA))
+    colour = cv2.resize(whole, (40, 30), interpolation=cv2.INTER_AREA)[::-1]  # any colours, at another size
+    lab = np.dstack([cv2.cvtColor(whole, cv2.COLOR_RGB2Lab)[..., :1],
+                     cv2.resize(cv2.cvtColor(colour, cv2.COLOR_RGB2Lab)[..., 1:], whole.shape[1::-1],
+                                interpolation=cv2.INTER_CUBIC)])
+    expected = np.round(np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0, 1) * 255).astype(np.uint8)
+    assert np.array_equal(transfer_chroma(pixels, colour), expected)
+
+
+def test_tiles_blended_a_band_at_a_time_are_the_whole_photo_blend_to_the_bit(monkeypatch):
+    """Clean Up's tiles, blended as rows are finished, against one float32 buffer of the whole photo."""
+    monkeypatch.setattr("palette_desktop.core.pixels.BAND_PIXELS", 3000)  # bands of a dozen rows
+    rng = np.random.default_rng(3)
+    (h, w), (th, tw), overlap = (300, 250), (96, 80), 12
+    starts = [(y, x) for y in tile_starts(h, th, overlap) for x in tile_starts(w, tw, overlap)]
+    weight = blend_weight(th, tw, overlap)[..., None]
+    tiles = rng.random((len(starts), 2, th, tw, 3), dtype=np.float32)  # two candidates
+    total, weight_sum = np.zeros((2, h, w, 3), np.float32), np.zeros((h, w, 1), np.float32)
+    for (y, x), tile in zip(starts, tiles):
+        total[:, y:y + th, x:x + tw] += tile * weight
+        weight_sum[y:y + th, x:x + tw] += weight
+    out = np.full((2, h, w, 3), np.nan, np.float32)
+
+    def emit(rows: slice, values: np.ndarray) -> None:
+        out[:, rows] = values
+
+    blend = RowBlend((h, w, 3), 2, (th, tw), starts, weight, emit)
+    for first in range(0, len(starts), 3):  # three tiles a network call
+        for (y, x), tile in zip(starts[first:first + 3], tiles[first:first + 3]):
+            blend.add(y, x, tile)
+        blend.finish_above(starts[first + 3][0] if first + 3 < len(starts) else h)
+    assert np.array_equal(out, total / weight_sum)

@@ -11,6 +11,7 @@ from palette_desktop.core.color import lightness
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import Cancelled, TaskError
 from palette_desktop.core.imageio import load_image
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.progress import TaskState
 from palette_desktop.core.tiling import even_tiles
 from palette_desktop.tasks.common import SamplingOptions, Walk
@@ -23,7 +24,8 @@ FAST = SamplingOptions(steps=2)
 
 
 def test_colorize_keeps_the_photos_own_lightness(shirt, tiny_model):
-    gray = shirt.with_pixels(np.repeat(shirt.pixels.mean(axis=2, keepdims=True), 3, axis=2), grayscale=True)
+    gray = shirt.with_pixels(np.repeat(shirt.pixels.mean(axis=2, keepdims=True).round().astype(np.uint8), 3, axis=2),
+                             grayscale=True)
     out = apply_task(gray, TaskRequest(Task.COLORIZE, FAST), tiny_model, TaskState())[0]
     assert out.size == gray.size
     assert np.abs(lightness(out.pixels) - lightness(gray.pixels)).mean() < 0.5
@@ -142,7 +144,7 @@ def test_jpeg_keeps_the_size_and_blends_tiles(tiny_model, data_dir):
     # 120×160 in two 120×88 tiles (at most twice the working size of 64, overlapping by
     # 8), each one network evaluation: the input nearly decides a JPEG restoration
     assert state.done == state.total == 2
-    assert np.abs(out.pixels - photo.pixels).mean() < 0.2
+    assert np.abs(to_float(out.pixels) - to_float(photo.pixels)).mean() < 0.2
 
 
 def test_the_tiles_of_a_narrow_strip_share_one_network_call(shirt, tiny_model):
@@ -161,7 +163,7 @@ def test_the_tiles_of_a_narrow_strip_share_one_network_call(shirt, tiny_model):
     out = apply_task(strip, TaskRequest(Task.JPEG, SamplingOptions(steps=12)), model, state)[0]
     assert batches == [(3, 3, 40, 106)]  # three 106 px tiles: together less than one 128² tile
     assert state.done == state.total == 3
-    assert out.size == (300, 40) and np.abs(out.pixels - strip.pixels).mean() < 0.2
+    assert out.size == (300, 40) and np.abs(to_float(out.pixels) - to_float(strip.pixels)).mean() < 0.2
 
 
 @pytest.mark.parametrize("length, max_tile, count", [(1024, 512, 3), (768, 512, 2), (300, 512, 1), (513, 512, 2),

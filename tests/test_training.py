@@ -17,6 +17,7 @@ from palette_desktop.core.degrade import (brush_mask, damage, extend_mask, inpai
                                           old_print, scan_damage)
 from palette_desktop.core.fill import pushpull_fill
 from palette_desktop.core.imageio import load_image
+from palette_desktop.core.pixels import to_float
 from palette_desktop.diffusion.schedules import ScheduleKind, gamma
 from palette_desktop.model.config import TINY
 from palette_desktop.model.data import DamagedBatches, load_photos
@@ -24,6 +25,12 @@ from palette_desktop.model.torch_conditions import TASK_CODES, build_conditions
 from palette_desktop.model.torch_conditions import pushpull_fill as torch_pushpull_fill
 from palette_desktop.model.train import (Batch, TrainConfig, example_batches, load_checkpoint, load_ema, new_state,
                                          samples_seen, save_checkpoint, schedule_gamma, train, training_loss)
+
+
+@pytest.fixture()
+def shirt(shirt):
+    """The photo as training takes it: float32 in [0, 1]."""
+    return shirt.with_pixels(to_float(shirt.pixels))
 
 
 def test_brush_masks_cover_a_sensible_share():
@@ -98,7 +105,7 @@ def test_fill_keeps_known_pixels_and_never_reads_the_hole(shirt):
 
 
 def test_fill_is_as_good_as_telea_inside_holes(shirt):
-    truth = cv2.resize(load_image(Path(__file__).parent / "data" / "trousers.jpg").pixels, (128, 128))
+    truth = cv2.resize(to_float(load_image(Path(__file__).parent / "data" / "trousers.jpg").pixels), (128, 128))
     for image in (cv2.resize(shirt.pixels, (128, 128)), truth):
         ours, telea = [], []
         for i in range(8):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDockWidget, QHBoxLayout, QLabel, Q
 from palette_desktop.app.imaging import thumbnail
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.masks import Box, bounding_box
+from palette_desktop.core.pixels import full_scale
 
 THUMB = 180
 ORIGINAL = 100  # the button id of the photo before the task (-1 would mean "any id" to Qt)
@@ -52,10 +53,10 @@ def placed_before(source: Photo, size: tuple[int, int], at: tuple[int, int]) -> 
         return source
     (w, h), (x, y) = size, at
     sw, sh = source.size
-    pixels = np.zeros((h, w, 3), np.float32)
-    alpha = np.zeros((h, w), np.float32)
+    pixels = np.zeros((h, w, 3), source.pixels.dtype)
+    alpha = np.zeros((h, w), source.pixels.dtype)
     pixels[y:y + sh, x:x + sw] = source.pixels
-    alpha[y:y + sh, x:x + sw] = 1.0 if source.alpha is None else source.alpha
+    alpha[y:y + sh, x:x + sw] = full_scale(alpha.dtype) if source.alpha is None else source.alpha
     return Photo(pixels, alpha=alpha, icc_profile=source.icc_profile)
 
 

@@ -10,14 +10,19 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
+from palette_desktop.core.pixels import converted
+
 MASK_RGB = (235, 40, 40)
 MASK_OPACITY = 0.5
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
-    """[0, 1] floats to uint8, rounded to nearest and saturated (OpenCV: a few times numpy's speed)."""
+    """[0, 1] floats (or 16-bit samples) to uint8, rounded to nearest and saturated (OpenCV: a few times
+    numpy's speed)."""
     if values.dtype == np.uint8:
         return values
+    if values.dtype == np.uint16:
+        return converted(values, np.uint8)
     values = np.ascontiguousarray(values, dtype=np.float32)
     if values.ndim == 3 and values.shape[2] > 4:
         return np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
@@ -25,7 +30,7 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 
 def to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
-    """HxWx3 RGB (float in [0, 1] or uint8), optional HxW alpha, as a QImage that owns its data."""
+    """HxWx3 RGB (float in [0, 1], uint8 or uint16), optional HxW alpha, as a QImage that owns its data."""
     rgb = to_uint8(pixels)
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)

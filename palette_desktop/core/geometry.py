@@ -137,11 +137,12 @@ class Straighten(Transform):
 
     @staticmethod
     def _warp(array: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        # Bicubic for the photo, whose overshoot is clipped; the result's corners sit just
-        # inside the turned photo, so replicating its edge only fills rounding slivers.
+        # Bicubic for the photo, whose overshoot is clipped (OpenCV saturates stored depths);
+        # the result's corners sit just inside the turned photo, so replicating its edge
+        # only fills rounding slivers.
         out = cv2.warpAffine(np.ascontiguousarray(array), m, size, flags=cv2.INTER_CUBIC,
                              borderMode=cv2.BORDER_REPLICATE)
-        return np.clip(out, 0.0, 1.0).astype(array.dtype, copy=False)
+        return out if out.dtype.kind == "u" else np.clip(out, 0.0, 1.0).astype(array.dtype, copy=False)
 
 
 def level_angle(start: tuple[float, float], end: tuple[float, float]) -> float:

@@ -1,9 +1,10 @@
 """Reading and writing photographs as photographers have them.
 
-Every image becomes a :class:`Photo`: float32 RGB in [0, 1] with the EXIF orientation
-applied, plus what must survive a round trip (alpha, ICC profile, EXIF, bit depth).
-Pillow reads most files; OpenCV reads 16-bit colour PNG/TIFF, which Pillow truncates to
-8 bits. Writes are encoded in memory, checked, and put in place by
+Every image becomes a :class:`Photo`: RGB in its own depth (uint8, or uint16 for 16 bits;
+see :mod:`~palette_desktop.core.pixels`) with the EXIF orientation applied, plus what
+must survive a round trip (alpha, ICC profile, EXIF, bit depth). Pillow reads most
+files; OpenCV reads 16-bit colour PNG/TIFF, which Pillow truncates to 8 bits. Writes
+are encoded in memory, checked, and put in place by
 :mod:`~palette_desktop.core.atomic_write`, so a crash or a full disk never leaves half a
 file, and the input file is never opened for writing.
 """
@@ -25,6 +26,7 @@ from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 from palette_desktop.core.atomic_write import reason, write_atomically
 from palette_desktop.core.errors import ImageError, OutputFolderError
 from palette_desktop.core.exif import JPEG_EXIF_LIMIT, fit_exif
+from palette_desktop.core.pixels import converted, full_scale, row_bands, to_stored
 from palette_desktop.core.png_chunks import with_metadata
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -49,8 +51,8 @@ Image.MAX_IMAGE_PIXELS = None
 class Photo:
     """An image ready for the tasks, and what must be written back with it."""
 
-    pixels: np.ndarray  # HxWx3 float32 RGB in [0, 1]
-    alpha: np.ndarray | None = None  # HxW float32 in [0, 1]
+    pixels: np.ndarray  # HxWx3 RGB: uint8 (8-bit), uint16 (16-bit), or float32 in [0, 1] (made in code)
+    alpha: np.ndarray | None = None  # HxW, stored as the pixels are
     icc_profile: bytes | None = None
     exif: bytes | None = None
     bit_depth: int = 8
@@ -65,7 +67,7 @@ class Photo:
         """The same photo metadata around new pixels (alpha dropped if the size changed)."""
         alpha = self.alpha if self.alpha is not None and self.alpha.shape == pixels.shape[:2] else None
         gray = self.grayscale if grayscale is None else grayscale
-        return replace(self, pixels=np.ascontiguousarray(pixels, dtype=np.float32), alpha=alpha, grayscale=gray)
+        return replace(self, pixels=np.ascontiguousarray(pixels), alpha=alpha, grayscale=gray)
 
 
 def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
@@ -82,11 +84,12 @@ def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
                     f"{max_pixels / 1e6:.0f} MP limit; downscale it first")
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
-            im.load()
-            orientation = im.getexif().get(0x0112, 1)
-            photo = _photo_from_pil(ImageOps.exif_transpose(im), _carried_exif(im))
-            if photo.bit_depth == 8 and im.format in ("PNG", "TIFF"):
-                photo = _maybe_sixteen_bit_colour(path, photo, orientation)
+            sixteen_bit = _is_sixteen_bit(im, path)
+            photo = _sixteen_bit_colour(path, im) if sixteen_bit and im.mode in _SIXTEEN_BIT_OPENCV_MODES else None
+            if photo is None:
+                im.load()
+                ImageOps.exif_transpose(im, in_place=True)  # else it returns a copy even of an upright photo
+                photo = _photo_from_pil(im, _carried_exif(im))
     except ImageError:
         raise
     except _Unusable as exc:
@@ -183,7 +186,6 @@ def _photo_from_pil(im: Image.Image, exif: bytes | None) -> Photo:
     icc = im.info.get("icc_profile")
     mode = im.mode
     alpha = None
-    bit_depth = 8
     if mode in ("P", "PA"):
         im = im.convert("RGBA" if ("transparency" in im.info or mode == "PA") else "RGB")
         mode = im.mode
@@ -191,17 +193,35 @@ def _photo_from_pil(im: Image.Image, exif: bytes | None) -> Photo:
         im, icc = _cmyk_to_srgb(im, icc), None
         mode = "RGB"
     if mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(im).astype(np.float32)
-        gray = np.clip(arr / 65535.0, 0.0, 1.0)
+        gray = np.asarray(im)
+        if gray.dtype != np.uint16:  # 32-bit or big-endian samples
+            gray = np.clip(gray, 0, 65535).astype(np.uint16)
         return Photo(np.repeat(gray[..., None], 3, axis=2), None, icc, exif, 16, True)
     if mode == "F":
-        gray = _float_to_unit(np.asarray(im, dtype=np.float32))
+        gray = to_stored(_float_to_unit(np.asarray(im, dtype=np.float32)), np.uint16)
         return Photo(np.repeat(gray[..., None], 3, axis=2), None, icc, exif, 16, True)
     grayscale = mode in ("1", "L", "LA")
     if mode in ("RGBA", "LA"):
-        alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
-    rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
-    return Photo(rgb, alpha, icc, exif, bit_depth, grayscale)
+        alpha = _array_of(im.getchannel("A"))
+    if mode == "L":
+        rgb = np.repeat(_array_of(im)[..., None], 3, axis=2)
+    else:
+        rgb = _array_of(im if mode == "RGB" else im.convert("RGB"))
+    return Photo(rgb, alpha, icc, exif, 8, grayscale)
+
+
+def _array_of(im: Image.Image) -> np.ndarray:
+    """A decoded image's pixels as a numpy array, copied a band of rows at a time.
+
+    ``np.asarray`` takes them through ``Image.tobytes``, which holds them twice more on
+    the way (its chunks, then their join): 6 bytes a pixel of a colour photo for a moment.
+    """
+    width, height = im.size
+    first_row = np.asarray(im.crop((0, 0, width, 1)))
+    out = np.empty((height,) + first_row.shape[1:], first_row.dtype)
+    for rows in row_bands(height, width):
+        out[rows] = np.asarray(im.crop((0, rows.start, width, rows.stop)))
+    return out
 
 
 def _float_to_unit(values: np.ndarray) -> np.ndarray:
@@ -228,7 +248,7 @@ def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
 
 
 # EXIF orientation → the numpy view Pillow's ImageOps.exif_transpose gives (5 transpose,
-# 7 transverse), for the 16-bit colour files OpenCV rereads without applying it.
+# 7 transverse), for the 16-bit colour files OpenCV reads without applying it.
 _ORIENT_OPS = {
     2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
     5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.rot90(a, -1),
@@ -236,26 +256,57 @@ _ORIENT_OPS = {
 }
 
 
-def _maybe_sixteen_bit_colour(path: Path, photo: Photo, orientation: int) -> Photo:
-    """Pillow reads 16-bit RGB(A) as 8-bit; reread such files with OpenCV to keep the depth."""
+_SIXTEEN_BIT_OPENCV_MODES = ("RGB", "RGBA", "LA")
+"""Modes Pillow gives 16-bit files in 8 bits, which OpenCV reads instead."""
+
+
+def _is_sixteen_bit(im: Image.Image, path: Path) -> bool:
+    """True for 16 bits a sample, read from the header (Pillow opens 16-bit colour as 8-bit RGB)."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return True
+    if im.mode not in _SIXTEEN_BIT_OPENCV_MODES:
+        return False
+    if im.format == "TIFF":
+        return 16 in tuple(im.tag_v2.get(ExifTags.Base.BitsPerSample, ()))
+    if im.format == "PNG":
+        with open(path, "rb") as file:  # IHDR: signature (8), length (4), type (4), width, height (4 each), depth
+            return file.read(25)[24:] == b"\x10"
+    return False
+
+
+def _sixteen_bit_colour(path: Path, im: Image.Image) -> Photo | None:
+    """A 16-bit RGB(A) PNG or TIFF read by OpenCV, its metadata by Pillow; None if OpenCV cannot."""
     data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if data is None or data.dtype != np.uint16 or data.ndim != 3:
-        return photo
-    arr = data.astype(np.float32) / 65535.0
-    alpha = arr[..., 3] if arr.shape[2] == 4 else None
-    rgb = arr[..., 2::-1] if arr.shape[2] >= 3 else np.repeat(arr[..., :1], 3, axis=2)
-    op = _ORIENT_OPS.get(orientation)
+        return None
+    alpha = data[..., 3].copy() if data.shape[2] == 4 else None
+    if data.shape[2] == 3:
+        rgb = cv2.cvtColor(data, cv2.COLOR_BGR2RGB, dst=data)  # in place: no second copy of a large scan
+    elif data.shape[2] == 4:
+        rgb = cv2.cvtColor(data, cv2.COLOR_BGRA2RGB)
+    else:  # gray and alpha: the gray, as three channels
+        rgb = np.repeat(data[..., :1], 3, axis=2)
+    del data
+    op = _ORIENT_OPS.get(im.getexif().get(ExifTags.Base.Orientation, 1))
     if op is not None:
-        rgb = op(rgb)
-        alpha = op(alpha) if alpha is not None else None
-    alpha = np.ascontiguousarray(alpha) if alpha is not None else None
-    return replace(photo, pixels=np.ascontiguousarray(rgb), alpha=alpha, bit_depth=16, grayscale=False)
+        rgb = np.ascontiguousarray(op(rgb))
+        alpha = np.ascontiguousarray(op(alpha)) if alpha is not None else None
+    return Photo(rgb, alpha, im.info.get("icc_profile"), _carried_exif(im), 16, False)
 
 
 def is_gray(pixels: np.ndarray, tolerance: float = 1.5 / 255) -> bool:
-    """True when the three channels agree everywhere (a black-and-white photo)."""
-    return bool(np.abs(pixels[..., 0] - pixels[..., 1]).max() <= tolerance
-                and np.abs(pixels[..., 1] - pixels[..., 2]).max() <= tolerance)
+    """True when the three channels agree everywhere (a black-and-white photo).
+
+    ``tolerance`` is a fraction of full intensity; a band of rows is compared at a time.
+    """
+    limit = tolerance * full_scale(pixels.dtype)
+    for rows in row_bands(*pixels.shape[:2]):
+        band = pixels[rows]
+        if band.dtype.kind in "ui":  # differences of unsigned samples would wrap around
+            band = band.astype(np.int32)
+        if np.abs(band[..., 0] - band[..., 1]).max() > limit or np.abs(band[..., 1] - band[..., 2]).max() > limit:
+            return False
+    return True
 
 
 def save_image(photo: Photo, path: str | os.PathLike, quality: int = 95) -> SavedImage:
@@ -305,9 +356,9 @@ def _encode_sixteen_bit_colour(photo: Photo, fmt: str, keep_alpha: bool, notes: 
     directory, so a TIFF keeps the EXIF's own text tags (artist, copyright, description…)
     and says what else was left out. OpenCV writes the PNG and ``png_chunks`` adds both.
     """
-    rgb = np.round(np.clip(photo.pixels, 0, 1) * 65535).astype(np.uint16)
+    rgb = converted(photo.pixels, np.uint16)
     if keep_alpha:
-        rgb = np.dstack([rgb, np.round(np.clip(photo.alpha, 0, 1) * 65535).astype(np.uint16)])
+        rgb = np.dstack([rgb, converted(photo.alpha, np.uint16)])
     if fmt == "PNG":
         ok, encoded = cv2.imencode(".png", np.ascontiguousarray(rgb[..., [2, 1, 0, 3][:rgb.shape[2]]]))
         if not ok:
@@ -343,15 +394,16 @@ def _encode(photo: Photo, fmt: str, quality: int, notes: list[str]) -> bytes:
     if photo.bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS and not gray:
         return _encode_sixteen_bit_colour(photo, fmt, keep_alpha, notes)
     if photo.bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS and not keep_alpha:
-        im = Image.fromarray(np.round(np.clip(photo.pixels[..., 0], 0, 1) * 65535).astype(np.uint16))
+        im = Image.fromarray(converted(photo.pixels[..., 0], np.uint16))
     else:
-        rgb8 = np.round(np.clip(photo.pixels, 0, 1) * 255).astype(np.uint8)
+        rgb8 = converted(photo.pixels, np.uint8)
         if gray:
             im = Image.fromarray(rgb8[..., 0], "L")
         else:
             im = Image.fromarray(rgb8, "RGB")
+        del rgb8  # Pillow holds its own copy
         if keep_alpha:
-            im.putalpha(Image.fromarray(np.round(np.clip(photo.alpha, 0, 1) * 255).astype(np.uint8), "L"))
+            im.putalpha(Image.fromarray(converted(photo.alpha, np.uint8), "L"))
     kwargs: dict = {}
     if fmt == "BMP" and (photo.icc_profile or photo.exif):
         notes.append("ICC profile and EXIF not kept: a BMP file cannot hold them")

@@ -10,6 +10,7 @@ import numpy as np
 
 from palette_desktop.core.errors import ImageError, TaskError
 from palette_desktop.core.imageio import Photo, load_image, save_image
+from palette_desktop.core.pixels import to_float, to_stored
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,11 @@ class Box:
 
 
 def load_mask_array(gray: np.ndarray) -> np.ndarray:
-    """A user's mask image (HxW or HxWx3, any range 0..1) as a float32 mask."""
+    """A user's mask image (HxW or HxWx3, any depth) as a float32 mask."""
     if gray.ndim == 3:
         gray = gray.max(axis=2)
-    return np.clip(gray.astype(np.float32), 0.0, 1.0)
+    values = to_float(gray)
+    return values if gray.dtype.kind == "u" else np.clip(values, 0.0, 1.0)
 
 
 def read_mask_file(path: str | Path, size: tuple[int, int]) -> np.ndarray:
@@ -65,7 +67,7 @@ def write_mask_file(mask: np.ndarray, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ImageError(f"{path.name}: masks are saved as PNG; end the name with .png")
-    gray = np.repeat(np.clip(mask, 0.0, 1.0).astype(np.float32)[..., None], 3, axis=2)
+    gray = np.repeat(to_stored(mask, np.uint8)[..., None], 3, axis=2)
     return save_image(Photo(gray, grayscale=True), path).path
 
 
@@ -90,11 +92,16 @@ def bounding_box(mask: np.ndarray) -> Box | None:
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
     """Grow the non-zero area of a mask by ``radius`` pixels (binary result)."""
+    return _dilated(mask, radius).astype(np.float32)
+
+
+def _dilated(mask: np.ndarray, radius: int) -> np.ndarray:
+    """:func:`dilate` as uint8 0/1, a quarter of the float mask's memory."""
     binary = (mask > 0).astype(np.uint8)
     if radius <= 0:
-        return binary.astype(np.float32)
+        return binary
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(binary, kernel).astype(np.float32)
+    return cv2.dilate(binary, kernel)
 
 
 def feather(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -113,7 +120,7 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
 def component_groups(mask: np.ndarray, join_distance: int) -> list[tuple[Box, np.ndarray]]:
     """Groups of painted areas closer than ``join_distance``: each one's box and its own
     pixels inside that box (another group's pixels may lie in the same box)."""
-    joined = dilate(mask, join_distance // 2).astype(np.uint8)
+    joined = _dilated(mask, join_distance // 2)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     groups = []
     for label, (x, y, w, h, _area) in enumerate(stats[1:count], start=1):

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from palette_desktop.core.errors import ModelError, OutOfMemory
+from palette_desktop.core.pixels import area_shrink
 from palette_desktop.engine.onnx_backend import session_options
 from palette_desktop.resources import resource
 
@@ -59,13 +60,12 @@ def _session():
 
 
 def detect_damage(pixels: np.ndarray) -> np.ndarray:
-    """A mask the size of ``pixels`` (HxWx3 or HxW float in [0, 1]): 1.0 on damage, 0.0 elsewhere."""
-    rgb = np.ascontiguousarray(pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2),
-                               dtype=np.float32)[..., :3]
-    h, w = rgb.shape[:2]
+    """A mask the size of ``pixels`` (HxWx3 or HxW, any depth): 1.0 on damage, 0.0 elsewhere (float32)."""
+    h, w = pixels.shape[:2]
     scale = min(1.0, DETECT_SIDE / max(h, w))
-    if scale < 1.0:
-        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    rgb = area_shrink(pixels[..., :3] if pixels.ndim == 3 else pixels, max(1, round(w * scale)),
+                      max(1, round(h * scale)))
+    rgb = np.ascontiguousarray(rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2))
     mask = np.zeros(rgb.shape[:2], np.uint8)
     session = _session()
     for (y0, y1), (x0, x1) in ((ys, xs) for ys in _spans(rgb.shape[0]) for xs in _spans(rgb.shape[1])):

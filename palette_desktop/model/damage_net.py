@@ -37,6 +37,7 @@ from torch import nn
 
 from palette_desktop.core.errors import ImageError
 from palette_desktop.core.imageio import load_image, photo_files, spread
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.synthetic_damage import MatchCounts, damage_cases, match
 from palette_desktop.resources import resource
 
@@ -83,7 +84,7 @@ def _crops_of(path: Path, index: int, seed: int, size: int) -> list[tuple[np.nda
     cv2.setNumThreads(1)
     rng = np.random.default_rng([seed, index])
     try:
-        photo = load_image(path).pixels
+        photo = to_float(load_image(path).pixels)
     except ImageError:  # an unreadable training photo is left out, not the end of training
         return []
     h, w = photo.shape[:2]
@@ -177,7 +178,7 @@ def hard_negatives(net: DamageNet, files: list[Path], seed: int, size: int = CRO
     crops = []
     for index, path in enumerate(files):
         rng = np.random.default_rng([seed, index])
-        for clean, _, _ in damage_cases(load_image(path).pixels, rng).values():
+        for clean, _, _ in damage_cases(to_float(load_image(path).pixels), rng).values():
             h, w = clean.shape[:2]
             marked = probabilities(net, clean) > 0.5
             if min(h, w) < size or marked.mean() < least:
@@ -220,7 +221,7 @@ def pick_threshold(net: DamageNet, files: list[Path], seed: int,
     masked: dict[float, list[float]] = {t: [] for t in thresholds}
     for index, path in enumerate(files):
         rng = np.random.default_rng([seed, index])
-        for clean, damaged, true in damage_cases(load_image(path).pixels, rng).values():
+        for clean, damaged, true in damage_cases(to_float(load_image(path).pixels), rng).values():
             on_damaged, on_clean = probabilities(net, damaged), probabilities(net, clean)
             for t in thresholds:
                 counts[t] = counts[t] + match(on_damaged > t, true, TOLERANCE)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from palette_desktop.core.color import to_gray
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import TaskError
 from palette_desktop.core.masks import Box
+from palette_desktop.core.pixels import row_bands, to_stored
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.common import SamplingOptions
@@ -51,8 +53,9 @@ def margins_for_aspect(width: int, height: int, ratio_w: float, ratio_h: float) 
 
 
 def extend(pixels: np.ndarray, margins: Margins, model: LoadedModel, options: SamplingOptions,
-           state: TaskState) -> list[np.ndarray]:
-    """K versions of the photo on a larger canvas, the new border generated.
+           state: TaskState, keep_gray: bool = False) -> list[np.ndarray]:
+    """K versions of the photo (any depth; the results in the same) on a larger canvas, the new border
+    generated; with ``keep_gray`` it is made gray (a black-and-white photo stays so).
 
     Left and right are generated first from the photo's own rows, then top and bottom
     across the full width, corners included.
@@ -67,12 +70,20 @@ def extend(pixels: np.ndarray, margins: Margins, model: LoadedModel, options: Sa
         raise TaskError(f"a side may grow by at most {MAX_GROWTH:g}× the photo's size")
     H, W = h + margins.top + margins.bottom, w + margins.left + margins.right
     canvas = np.pad(pixels, ((margins.top, margins.bottom), (margins.left, margins.right), (0, 0)), mode="symmetric")
-    sides_mask = np.zeros((H, W), np.float32)
-    sides_mask[margins.top:margins.top + h, :margins.left] = 1
-    sides_mask[margins.top:margins.top + h, margins.left + w:] = 1
-    ends_mask = np.zeros((H, W), np.float32)
-    ends_mask[:margins.top] = 1
-    ends_mask[margins.top + h:] = 1
+    canvases = canvas[None] if options.candidates == 1 else np.repeat(canvas[None], options.candidates, axis=0)
+    del canvas
+    sides_mask = np.zeros((H, W), bool)
+    sides_mask[margins.top:margins.top + h, :margins.left] = True
+    sides_mask[margins.top:margins.top + h, margins.left + w:] = True
+    ends_mask = np.zeros((H, W), bool)
+    ends_mask[:margins.top] = True
+    ends_mask[margins.top + h:] = True
     jobs = [FillJob(m, region) for m, region in ((sides_mask, Box(0, margins.top, W, margins.top + h)),
                                                   (ends_mask, Box(0, 0, W, H))) if m.any()]
-    return fill(canvas, jobs, Task.EXTEND, model, options, state)
+    fill(canvases, jobs, Task.EXTEND, model, options, state)
+    if keep_gray:
+        for rows in row_bands(H, W):
+            added = (sides_mask[rows] | ends_mask[rows])[..., None]
+            for result in canvases:
+                result[rows] = np.where(added, to_stored(to_gray(result[rows]), result.dtype), result[rows])
+    return list(canvases)

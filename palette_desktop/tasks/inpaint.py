@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from palette_desktop.core.color import to_gray
 from palette_desktop.core.conditions import Task, build_condition
 from palette_desktop.core.errors import TaskError
 from palette_desktop.core.masks import Box, component_groups
+from palette_desktop.core.pixels import row_bands, to_float, to_stored
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.common import SamplingOptions, Walk, network_steps, refine_window, resize
@@ -51,35 +53,44 @@ class FillJob:
 
 
 def inpaint(pixels: np.ndarray, mask: np.ndarray, model: LoadedModel, options: SamplingOptions,
-            state: TaskState) -> list[np.ndarray]:
-    """K versions of ``pixels`` with the masked area (mask > 0) replaced."""
+            state: TaskState, keep_gray: bool = False) -> list[np.ndarray]:
+    """K versions of ``pixels`` (any depth; the results in the same) with the masked area (mask > 0)
+    replaced; with ``keep_gray`` the new pixels are gray (a black-and-white photo stays so)."""
     if mask.shape != pixels.shape[:2]:
         raise TaskError(f"the mask is {mask.shape[1]}×{mask.shape[0]} but the photo is "
                         f"{pixels.shape[1]}×{pixels.shape[0]}")
     if not (mask > 0).any():
         raise TaskError("the mask is empty: paint over what should be replaced")
     h, w = mask.shape
-    canvases = fill(pixels, [FillJob(mask, Box(0, 0, w, h))], Task.INPAINT, model, options, state)
-    alpha = np.clip(mask, 0.0, 1.0)[..., None]
-    return [np.where(alpha > 0, pixels * (1 - alpha) + canvas * alpha, pixels).astype(np.float32)
-            for canvas in canvases]
+    canvases = np.repeat(pixels[None], options.candidates, axis=0)
+    fill(canvases, [FillJob(mask, Box(0, 0, w, h))], Task.INPAINT, model, options, state)
+    for rows in row_bands(h, w):  # the mask's soft edge, composited a band at a time
+        alpha = np.clip(mask[rows], 0.0, 1.0)[..., None]
+        if not (alpha > 0).any():
+            continue
+        before = to_float(pixels[rows])
+        for canvas in canvases:
+            mixed = np.where(alpha > 0, before * (1 - alpha) + to_float(canvas[rows]) * alpha, before)
+            if keep_gray:
+                mixed = np.where(alpha > 0, to_gray(mixed), before)
+            canvas[rows] = to_stored(mixed, canvas.dtype)
+    return list(canvases)
 
 
-def fill(pixels: np.ndarray, jobs: list[FillJob], task: Task, model: LoadedModel, options: SamplingOptions,
-         state: TaskState) -> list[np.ndarray]:
-    """Generate every job's masked pixels in turn; returns K canvases (hard-edged)."""
+def fill(canvases: np.ndarray, jobs: list[FillJob], task: Task, model: LoadedModel, options: SamplingOptions,
+         state: TaskState) -> None:
+    """Generate every job's masked pixels in turn into each of the K canvases (K, H, W, 3; any depth),
+    in place and hard-edged. A window sees a canvas as the windows before it left it."""
     ws = model.manifest.working_size
     plans = [(job, plan_windows(job.mask, job.region, ws)) for job in jobs]
     state.plan(sum(network_steps(w.walk, options.steps, model) for _, windows in plans for w in windows))
-    canvases = np.repeat(pixels[None].astype(np.float32), options.candidates, axis=0)
-    todo = np.zeros(pixels.shape[:2], bool)
+    todo = np.zeros(canvases.shape[1:3], bool)
     index = 0
     for job, windows in plans:
         todo |= job.mask > 0
         for batch in _batches(windows, ws * ws * BATCH_WINDOWS // options.candidates):
             _refine(canvases, todo, batch, task, model, options, state, seed=[options.seed, index])
             index += 1
-    return list(canvases)
 
 
 def _batches(windows: list[Window], max_pixels: int) -> list[list[Window]]:
@@ -192,7 +203,7 @@ def _refine(canvases: np.ndarray, todo: np.ndarray, windows: list[Window], task:
     crops, generate = [], []
     for window, _ in work:
         box = window.box
-        crop = canvases[(slice(None), *box.slices())]
+        crop = to_float(canvases[(slice(None), *box.slices())])
         gen = todo[box.slices()].astype(np.float32)
         if window.scale < 1.0:
             size = (max(1, round(box.width * window.scale)), max(1, round(box.height * window.scale)))
@@ -210,5 +221,5 @@ def _refine(canvases: np.ndarray, todo: np.ndarray, windows: list[Window], task:
         if window.scale < 1.0:
             result = np.stack([resize(o, box.width, box.height) for o in result])
         view = canvases[(slice(None), *box.slices())]
-        view[:, commit] = result[:, commit]
+        view[:, commit] = to_stored(result[:, commit], view.dtype)
         todo[box.slices()] &= ~commit

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from palette_desktop.core.color import to_gray
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import TaskError
 from palette_desktop.core.imageio import Photo, is_gray
+from palette_desktop.core.pixels import full_scale
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.colorize import colorize
@@ -52,23 +52,15 @@ def apply_task(photo: Photo, request: TaskRequest | AutoRequest, model: LoadedMo
     if request.task is Task.COLORIZE:
         return [photo.with_pixels(p, grayscale=False) for p in colorize(pixels, model, opts, state)]
     if request.task is Task.JPEG:
-        outs = restore_jpeg(pixels, model, opts, state)
-        return [photo.with_pixels(to_gray(p) if gray else p) for p in outs]
+        return [photo.with_pixels(p) for p in restore_jpeg(pixels, model, opts, state, keep_gray=gray)]
     if request.task is Task.INPAINT:
         if request.mask is None:
             raise TaskError("inpaint needs a mask")
-        outs = inpaint(pixels, request.mask, model, opts, state)
-        if gray:
-            outs = [np.where(request.mask[..., None] > 0, to_gray(p), pixels) for p in outs]
-        return [photo.with_pixels(p) for p in outs]
+        return [photo.with_pixels(p) for p in inpaint(pixels, request.mask, model, opts, state, keep_gray=gray)]
     margins = request.margins or Margins()
-    outs = extend(pixels, margins, model, opts, state)
+    outs = extend(pixels, margins, model, opts, state, keep_gray=gray)
     alpha = None
     if photo.alpha is not None:
-        alpha = np.pad(photo.alpha, ((margins.top, margins.bottom), (margins.left, margins.right)), constant_values=1.0)
-    if gray:
-        new = np.ones(outs[0].shape[:2], bool)
-        new[margins.top:margins.top + pixels.shape[0], margins.left:margins.left + pixels.shape[1]] = False
-        outs = [np.where(new[..., None], to_gray(p), p) for p in outs]
-    return [Photo(np.ascontiguousarray(p, dtype=np.float32), alpha, photo.icc_profile, photo.exif,
-                  photo.bit_depth, photo.grayscale) for p in outs]
+        alpha = np.pad(photo.alpha, ((margins.top, margins.bottom), (margins.left, margins.right)),
+                       constant_values=full_scale(photo.alpha.dtype))
+    return [Photo(p, alpha, photo.icc_profile, photo.exif, photo.bit_depth, photo.grayscale) for p in outs]

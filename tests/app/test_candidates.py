@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from palette_desktop.app.tools import Tool
 from palette_desktop.core.conditions import Task
+from palette_desktop.core.pixels import to_float
 from palette_desktop.tasks.extend import Margins
 
 
@@ -98,7 +99,7 @@ def test_extend_candidates_show_the_grown_canvas_and_the_original_inside_it(wind
     qtbot.keyClick(window.canvas, Qt.Key.Key_0)
     before = shown(window)
     assert before.size == (180, 120)  # the original in place, the new border left empty
-    assert before.alpha is not None and before.alpha[:, :20].max() == 0 and before.alpha[:, 20:].min() == 1
+    assert before.alpha is not None and before.alpha[:, :20].max() == 0 and to_float(before.alpha[:, 20:]).min() == 1
     assert np.array_equal(before.pixels[:, 20:], window.document.photo.pixels)
     qtbot.keyClick(window.canvas, Qt.Key.Key_1)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)

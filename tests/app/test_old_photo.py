@@ -13,6 +13,7 @@ from palette_desktop.app.tools import Tool
 from palette_desktop.core.color import to_gray
 from palette_desktop.core.degrade import old_print
 from palette_desktop.core.imageio import Photo, is_gray, load_image, save_image
+from palette_desktop.core.pixels import to_float
 from palette_desktop.core.progress import STAGED_SCALE
 from palette_desktop.core.synthetic_damage import add_damage
 
@@ -20,7 +21,7 @@ from palette_desktop.core.synthetic_damage import add_damage
 @pytest.fixture()
 def old_scan_path(tmp_path, data_dir):
     """A gray print of a real photo with scratches and dust, 192×256, as a PNG file."""
-    pixels = cv2.resize(load_image(data_dir / "floor.jpg").pixels, (192, 256), interpolation=cv2.INTER_AREA)
+    pixels = cv2.resize(to_float(load_image(data_dir / "floor.jpg").pixels), (192, 256), interpolation=cv2.INTER_AREA)
     toned = old_print(pixels, np.random.default_rng(4))
     damaged = to_gray(add_damage(toned, np.random.default_rng(1), scratches=(3, 3), specks=(6, 6)).image)
     return save_image(Photo(damaged, grayscale=True), tmp_path / "old.png").path

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from palette_desktop.app.tools import Tool
 from palette_desktop.core.geometry import level_crop_size
 from palette_desktop.core.masks import Box
+from palette_desktop.core.pixels import to_float
 
 TILT = 6.0  # degrees the horizon falls to the right
 
@@ -37,7 +38,7 @@ def horizon_path(tmp_path):
 
 def sea_rows(pixels: np.ndarray) -> np.ndarray:
     """How many sky rows each column has (the horizon's height, to a pixel)."""
-    return (pixels[..., 2] > 0.6).sum(axis=0)
+    return (to_float(pixels[..., 2]) > 0.6).sum(axis=0)
 
 
 def test_straighten_levels_a_drawn_horizon_and_undo_brings_the_scan_back(make_window, qtbot, horizon_path):
@@ -158,7 +159,7 @@ def test_after_extend_a_turn_keeps_the_compare_aligned(window, qtbot):
     from palette_desktop.core.imageio import Photo
 
     doc = window.document
-    wider = np.zeros((120, 200, 3), np.float32)
+    wider = np.zeros((120, 200, 3), doc.photo.pixels.dtype)
     wider[:, 40:] = doc.photo.pixels  # as extend leaves it: 40 px added on the left
     window.history.push(PhotoChange(doc, Photo(wider), "Extend", shift=(40, 0)))
     assert doc.origin == (40, 0)

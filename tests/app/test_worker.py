@@ -14,11 +14,11 @@ from palette_desktop.core.imageio import load_image
 
 
 def shown_pixels(window) -> np.ndarray:
-    """What the canvas draws at full resolution, as HxWx3 uint8."""
+    """What the canvas draws at full resolution, as HxWx3 uint8 (a copy: the image's memory goes with it)."""
     image = window.canvas.photo_item._levels[0].toImage().convertToFormat(window.canvas.photo_item._levels[0]
                                                                           .toImage().Format.Format_RGB888)
     h, w = image.height(), image.width()
-    return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, :w * 3].reshape(h, w, 3)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, :w * 3].reshape(h, w, 3).copy()
 
 
 def test_colorize_runs_on_the_worker_and_undo_redo_restore_exact_pixels(window, qtbot):
