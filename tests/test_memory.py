@@ -1,13 +1,16 @@
-"""Memory: large scans held in their own depth and worked on a band at a time, and, when
-the model runs out all the same, candidates one at a time, then smaller tiles, then a
-clear message.
+"""Memory: large scans held in their own depth and worked on a band at a time, a photo
+too large for the memory refused before any work, and, when the model runs out all the
+same, candidates one at a time, then smaller tiles, then a clear message.
 
 The tiny model's real ONNX session runs every call; ``LimitedMemory`` only plays the part
-of a machine with little memory by refusing batches larger than it allows.
+of a machine with little memory by refusing batches larger than it allows. The memory
+available is set, as a user may, by the environment variable the check reads.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -20,8 +23,10 @@ from PIL import Image
 
 from palette_desktop.core.color import transfer_chroma
 from palette_desktop.core.conditions import Task
-from palette_desktop.core.errors import OutOfMemory
+from palette_desktop.core.errors import NotEnoughMemory, OutOfMemory, PaletteError
 from palette_desktop.core.imageio import load_image
+from palette_desktop.core.memory import (FIXED_BYTES, MEMORY_VARIABLE, available_memory, bytes_per_pixel,
+                                         parse_size)
 from palette_desktop.core.pixels import area_shrink, to_float
 from palette_desktop.core.progress import TaskState
 from palette_desktop.core.tiling import RowBlend, blend_weight, tile_starts
@@ -118,7 +123,8 @@ def wide_tiles_model(tmp_path_factory) -> Path:
 
 def _peak_bytes(arguments: list) -> int:
     """Peak RSS of ``palette-desktop`` run with ``arguments`` in a process of its own."""
-    done = subprocess.run([sys.executable, "-c", PEAK, *map(str, arguments)], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", PEAK, *map(str, arguments)], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, MEMORY_VARIABLE: "64G"})
     assert done.returncode == 0, done.stderr
     return int(done.stderr.split("peak ")[-1].split()[0]) * 1024
 
@@ -194,3 +200,70 @@ def test_tiles_blended_a_band_at_a_time_are_the_whole_photo_blend_to_the_bit(mon
             blend.add(y, x, tile)
         blend.finish_above(starts[first + 3][0] if first + 3 < len(starts) else h)
     assert np.array_equal(out, total / weight_sum)
+
+
+# --- a photo too large for the memory, refused before any work ---------------------------------
+
+def test_too_large_a_photo_is_refused_before_it_is_read_saying_what_fits(tmp_path, data_dir, monkeypatch):
+    big = _large_photo(data_dir, tmp_path / "big.jpg", (4000, 3000))
+    monkeypatch.setenv(MEMORY_VARIABLE, "800M")  # 0.84 GB, as the system would say it
+    with pytest.raises(NotEnoughMemory) as refused:
+        load_image(big)
+    line = str(refused.value)
+    found = re.fullmatch(r"big\.jpg: 12 MP needs about (\d+\.\d) GB; 0\.8 GB is free — about (\d+) MP fits", line)
+    assert found, line
+    fits = int(found[2]) * 1_000_000
+    assert 1 <= fits / 1e6 < 12
+    smaller = _large_photo(data_dir, tmp_path / "smaller.jpg", (round((fits * 4 / 3) ** 0.5), round((fits * 3 / 4) ** 0.5)))
+    assert load_image(smaller).size[0] > 1000  # what the line says fits does fit
+
+
+def test_the_cli_refuses_in_one_line_and_writes_nothing(tmp_path, data_dir, tiny_model_dir):
+    big = _large_photo(data_dir, tmp_path / "big.jpg", (4000, 3000))
+    done = subprocess.run([sys.executable, "-m", "palette_desktop", "restore", big, tmp_path / "out.png", "--task", "jpeg",
+                           "--model", tiny_model_dir], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, MEMORY_VARIABLE: "800M"})
+    assert done.returncode == 1
+    assert re.fullmatch(r"palette-desktop: big\.jpg: 12 MP needs about \d+\.\d GB; 0\.8 GB is free — about \d+ MP fits\n",
+                        done.stderr), done.stderr
+    assert not (tmp_path / "out.png").exists()
+
+
+def _room_for_one_result_not_four(task: str, photo) -> str:
+    """A memory setting between what ``task`` on the opened ``photo`` takes with one result and with four."""
+    pixels = photo.size[0] * photo.size[1]
+    one, four = (FIXED_BYTES + pixels * bytes_per_pixel(task, False, k) - photo.pixels.nbytes for k in (1, 4))
+    return str(int((one + four) / 2))
+
+
+def test_more_candidates_than_fit_are_refused_before_the_model_runs(tmp_path, data_dir, tiny_model, monkeypatch):
+    photo = load_image(_large_photo(data_dir, tmp_path / "big.jpg", (4000, 3000)))
+    monkeypatch.setenv(MEMORY_VARIABLE, _room_for_one_result_not_four("colorize", photo))
+    model = replace(tiny_model, denoiser=LimitedMemory(tiny_model.denoiser, 10**9))
+    assert not model.ignores_noise  # asked (and kept) before the network is taken away: its candidates differ
+    calls = []
+    model.denoiser.denoise = lambda *batch: calls.append(batch)
+    with pytest.raises(NotEnoughMemory, match=r"^colorize with 4 results: 12 MP needs about"):
+        apply_task(photo, TaskRequest(Task.COLORIZE, SamplingOptions(steps=2, candidates=4)), model, TaskState())
+    assert calls == []
+
+
+def test_candidates_that_would_be_one_picture_need_the_memory_of_one(tmp_path, data_dir, tiny_model, monkeypatch):
+    """Clean Up in one network step makes one result however many are asked, so memory for one is enough."""
+    photo = load_image(_large_photo(data_dir, tmp_path / "big.jpg", (1200, 900)))
+    monkeypatch.setenv(MEMORY_VARIABLE, _room_for_one_result_not_four("jpeg", photo))
+    out = apply_task(photo, TaskRequest(Task.JPEG, SamplingOptions(steps=1, candidates=4)), tiny_model, TaskState())
+    assert len(out) == 1 and out[0].size == (1200, 900)
+
+
+@pytest.mark.parametrize("text, size", [("4G", 4 << 30), ("1500M", 1500 << 20), ("1.5g", 3 << 29), ("2GB", 2 << 30),
+                                        ("800000000", 800_000_000)])
+def test_the_memory_setting_reads_as_people_write_sizes(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["lots", "-2G", "0", "infG"])
+def test_a_memory_setting_that_is_no_size_says_how_to_write_one(monkeypatch, text):
+    monkeypatch.setenv(MEMORY_VARIABLE, text)
+    with pytest.raises(PaletteError, match=rf"^{MEMORY_VARIABLE}='{re.escape(text)}': give a size such as 4G or 1500M$"):
+        available_memory()

@@ -27,3 +27,7 @@ class Cancelled(PaletteError):
 
 class OutOfMemory(PaletteError):
     """The model ran out of memory even one image at a time; smaller tiles may still fit."""
+
+
+class NotEnoughMemory(PaletteError):
+    """A photo too large for the memory available, refused before any work."""

@@ -3,8 +3,9 @@
 Every image becomes a :class:`Photo`: RGB in its own depth (uint8, or uint16 for 16 bits;
 see :mod:`~palette_desktop.core.pixels`) with the EXIF orientation applied, plus what
 must survive a round trip (alpha, ICC profile, EXIF, bit depth). Pillow reads most
-files; OpenCV reads 16-bit colour PNG/TIFF, which Pillow truncates to 8 bits. Writes
-are encoded in memory, checked, and put in place by
+files; OpenCV reads 16-bit colour PNG/TIFF, which Pillow truncates to 8 bits. A photo
+the memory available cannot take through every task is refused before it is decoded
+(:mod:`~palette_desktop.core.memory`). Writes are encoded in memory, checked, and put in place by
 :mod:`~palette_desktop.core.atomic_write`, so a crash or a full disk never leaves half a
 file, and the input file is never opened for writing.
 """
@@ -26,11 +27,13 @@ from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 from palette_desktop.core.atomic_write import reason, write_atomically
 from palette_desktop.core.errors import ImageError, OutputFolderError
 from palette_desktop.core.exif import JPEG_EXIF_LIMIT, fit_exif
+from palette_desktop.core.memory import check_fits, most_bytes_per_pixel
 from palette_desktop.core.pixels import converted, full_scale, row_bands, to_stored
 from palette_desktop.core.png_chunks import with_metadata
 
-DEFAULT_MAX_PIXELS = 100_000_000
-"""Largest image accepted (100 MP): float32 working copies of it take about 1.2 GB."""
+DEFAULT_MAX_PIXELS = 500_000_000
+"""Largest image accepted (500 MP): the window's full-size image and OpenCV's whole-photo
+calls count its bytes in 32 bits. Whether it fits in memory is checked on its own."""
 
 READ_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 WRITE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF",
@@ -70,8 +73,13 @@ class Photo:
         return replace(self, pixels=np.ascontiguousarray(pixels), alpha=alpha, grayscale=gray)
 
 
-def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
-    """Read an image file; raise :class:`ImageError` with a one-line reason if it can't be used."""
+def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, check_memory: bool = True) -> Photo:
+    """Read an image file; raise :class:`ImageError` with a one-line reason if it can't be used.
+
+    A photo the memory available would not take through every task raises
+    :class:`NotEnoughMemory` before it is decoded (``check_memory``: a mask, which goes
+    with a photo that was checked, is not).
+    """
     path = Path(path)
     name = path.name
     _check_readable(path)
@@ -85,6 +93,8 @@ def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
             sixteen_bit = _is_sixteen_bit(im, path)
+            if check_memory:
+                check_fits(name, width * height, most_bytes_per_pixel(sixteen_bit))
             photo = _sixteen_bit_colour(path, im) if sixteen_bit and im.mode in _SIXTEEN_BIT_OPENCV_MODES else None
             if photo is None:
                 im.load()

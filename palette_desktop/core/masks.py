@@ -52,7 +52,7 @@ def read_mask_file(path: str | Path, size: tuple[int, int]) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise TaskError(f"no mask {path.name} for this photo")
-    mask = load_mask_array(load_image(path).pixels)
+    mask = load_mask_array(load_image(path, check_memory=False).pixels)  # the photo's own check counts it
     if (mask.shape[1], mask.shape[0]) != tuple(size):
         raise TaskError(f"mask {path.name} is {mask.shape[1]}×{mask.shape[0]}, the photo {size[0]}×{size[1]}")
     return mask

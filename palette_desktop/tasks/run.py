@@ -10,6 +10,7 @@ import numpy as np
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import TaskError
 from palette_desktop.core.imageio import Photo, is_gray
+from palette_desktop.core.memory import bytes_per_pixel, check_fits
 from palette_desktop.core.pixels import full_scale
 from palette_desktop.core.progress import TaskState
 from palette_desktop.engine.loader import LoadedModel
@@ -42,12 +43,15 @@ def apply_task(photo: Photo, request: TaskRequest | AutoRequest, model: LoadedMo
     if not isinstance(request, TaskRequest):
         from palette_desktop.tasks.auto import restore_to_end  # it runs the tasks of this module
 
+        check_task_fits(photo, "auto")
         return [restore_to_end(photo, request, model, state)]
     if request.task.value not in model.manifest.tasks:
         raise TaskError(f"the model {model.manifest.name} cannot {request.task.value}")
     pixels, opts = photo.pixels, request.options
     if opts.candidates > 1 and one_result_reason(request.task, opts, model):  # more would be the same picture
         opts = replace(opts, candidates=1)
+    margins = request.margins if request.task is Task.EXTEND else None
+    check_task_fits(photo, request.task.value, opts.candidates, margins)
     gray = is_gray(pixels)
     if request.task is Task.COLORIZE:
         return [photo.with_pixels(p, grayscale=False) for p in colorize(pixels, model, opts, state)]
@@ -64,3 +68,15 @@ def apply_task(photo: Photo, request: TaskRequest | AutoRequest, model: LoadedMo
         alpha = np.pad(photo.alpha, ((margins.top, margins.bottom), (margins.left, margins.right)),
                        constant_values=full_scale(photo.alpha.dtype))
     return [Photo(p, alpha, photo.icc_profile, photo.exif, photo.bit_depth, photo.grayscale) for p in outs]
+
+
+def check_task_fits(photo: Photo, task: str, results: int = 1, margins: Margins | None = None) -> None:
+    """Refuse, before any work, ``task`` (a :class:`Task` value, or "auto") on ``photo`` when it would
+    not fit in the memory available; ``results`` are the candidates that will be made, not those asked
+    for (a model that ignores its noise makes one), and extend counts its larger canvas."""
+    width, height = photo.size
+    if margins is not None:
+        width, height = width + margins.left + margins.right, height + margins.top + margins.bottom
+    held = photo.pixels.nbytes + (photo.alpha.nbytes if photo.alpha is not None else 0)
+    check_fits(task if results == 1 else f"{task} with {results} results", width * height,
+               bytes_per_pixel(task, photo.pixels.dtype != np.uint8, results), held / (width * height))
