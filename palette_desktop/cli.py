@@ -234,6 +234,7 @@ def _restore(args: argparse.Namespace) -> int:
         results = apply_task(photo, request, model, TaskState(bar))
     finally:
         bar.close()
+    del photo, request  # the photo and its mask: a large scan's results are encoded without them beside
     for result, target in zip(results, targets):
         saved = save_image(result, target, quality=args.quality)
         for note in saved.notes:

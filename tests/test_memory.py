@@ -27,7 +27,8 @@ from palette_desktop.core.errors import NotEnoughMemory, OutOfMemory, PaletteErr
 from palette_desktop.core.imageio import load_image
 from palette_desktop.core.memory import (FIXED_BYTES, MEMORY_VARIABLE, available_memory, bytes_per_pixel,
                                          parse_size)
-from palette_desktop.core.pixels import area_shrink, to_float
+from palette_desktop.core.masks import Box, bounding_box
+from palette_desktop.core.pixels import area_shrink, differing, to_float
 from palette_desktop.core.progress import TaskState
 from palette_desktop.core.tiling import RowBlend, blend_weight, tile_starts
 from palette_desktop.engine.batching import split_on_oom
@@ -200,6 +201,20 @@ def test_tiles_blended_a_band_at_a_time_are_the_whole_photo_blend_to_the_bit(mon
             blend.add(y, x, tile)
         blend.finish_above(starts[first + 3][0] if first + 3 < len(starts) else h)
     assert np.array_equal(out, total / weight_sum)
+
+
+def test_boxes_and_differences_found_a_band_at_a_time_are_those_of_the_whole(monkeypatch):
+    monkeypatch.setattr("palette_desktop.core.pixels.BAND_PIXELS", 2000)
+    rng = np.random.default_rng(5)
+    for spots in (0, 1, 7):
+        mask = np.zeros((180, 130), np.float32)
+        for y, x in rng.integers(0, (180, 130), (spots, 2)):
+            mask[y, x] = rng.uniform(0.1, 1)
+        ys, xs = np.nonzero(mask)
+        assert bounding_box(mask) == (Box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) if spots else None)
+        before = rng.integers(0, 256, (180, 130, 3), np.uint8)
+        after = np.where(mask[..., None] > 0, before ^ 1, before)
+        assert np.array_equal(differing(before, after), mask > 0)
 
 
 # --- a photo too large for the memory, refused before any work ---------------------------------

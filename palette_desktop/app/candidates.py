@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDockWidget, QHBoxLayout, QLabel, Q
 from palette_desktop.app.imaging import thumbnail
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.masks import Box, bounding_box
-from palette_desktop.core.pixels import full_scale
+from palette_desktop.core.pixels import differing, full_scale
 
 THUMB = 180
 ORIGINAL = 100  # the button id of the photo before the task (-1 would mean "any id" to Qt)
@@ -36,7 +36,7 @@ def changed_box(source: Photo, candidates: list[Photo]) -> Box | None:
         return None
     differs = np.zeros(source.pixels.shape[:2], bool)
     for c in candidates:
-        differs |= (c.pixels != source.pixels).any(axis=2)
+        differs |= differing(c.pixels, source.pixels)
     box = bounding_box(differs)
     if box is None:
         return None

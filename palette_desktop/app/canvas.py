@@ -114,17 +114,21 @@ class MaskItem(QGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
-        self.image = QImage()
+        self.image = QImage()  # null while the mask is empty: a 100 MP overlay is 400 MB
+        self.size: tuple[int, int] | None = None  # the mask's (width, height); None without a photo
         self.rgb, self.opacity = MASK_RGB, MASK_OPACITY
 
     def set_mask(self, mask: np.ndarray | None) -> None:
         self.prepareGeometryChange()
-        self.image = mask_overlay(mask, self.rgb, self.opacity) if mask is not None else QImage()
+        self.size = None if mask is None else (mask.shape[1], mask.shape[0])
+        self.image = QImage()  # the old overlay goes before the new one is made
+        if mask is not None and mask.any():
+            self.image = mask_overlay(mask, self.rgb, self.opacity)
         self.update()
 
     def refresh(self, mask: np.ndarray, box: Box) -> None:
         """Redraw the overlay inside ``box`` from the mask itself."""
-        if self.image.isNull() or (self.image.width(), self.image.height()) != (mask.shape[1], mask.shape[0]):
+        if self.image.isNull() or self.size != (mask.shape[1], mask.shape[0]):
             self.set_mask(mask)
             return
         painter = QPainter(self.image)
@@ -135,8 +139,11 @@ class MaskItem(QGraphicsItem):
 
     def paint_segment(self, a: QPointF, b: QPointF, radius: float, erase: bool) -> None:
         """Draw a stroke segment straight into the overlay (``a``/``b`` in image pixel centres)."""
-        if self.image.isNull():
+        if self.size is None:
             return
+        if self.image.isNull():  # the first stroke on an empty mask
+            self.image = QImage(*self.size, QImage.Format.Format_ARGB32_Premultiplied)
+            self.image.fill(0)
         painter = QPainter(self.image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.translate(0.5, 0.5)
@@ -157,7 +164,7 @@ class MaskItem(QGraphicsItem):
                            abs(a.x() - b.x()) + 2 * r + 1, abs(a.y() - b.y()) + 2 * r + 1))
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.image.width(), self.image.height())
+        return QRectF(0, 0, *self.size) if self.size is not None else QRectF()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         if self.image.isNull():

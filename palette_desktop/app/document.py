@@ -18,6 +18,7 @@ import numpy as np
 
 from palette_desktop.core.imageio import Photo, load_image
 from palette_desktop.core.masks import Box, bounding_box, draw_stroke
+from palette_desktop.core.pixels import differing, row_bands
 from palette_desktop.tasks.extend import Margins
 
 _NO_PIXELS = np.zeros((0, 0, 3), np.float32)
@@ -59,7 +60,10 @@ class Document:
         return np.zeros((h, w), np.float32)
 
     def has_mask(self) -> bool:
-        return bool((self.mask > 0).any())
+        """True when any pixel is painted; looked at a band of rows at a time (a 100 MP mask
+        compared whole would take 100 MB for the answer)."""
+        h, w = self.mask.shape
+        return any(bool((self.mask[rows] > 0).any()) for rows in row_bands(h, w))
 
     def suggested_save_path(self) -> Path:
         """Where Save As proposes to write: never the original, e.g. ``shirt-restored.png``."""
@@ -89,13 +93,10 @@ class Patch:
     @classmethod
     def between(cls, before: np.ndarray, after: np.ndarray) -> Patch | None:
         """The smallest patch taking ``before`` to ``after`` (same shape), or None if equal."""
-        differs = before != after
-        if differs.ndim == 3:
-            differs = differs.any(axis=2)
-        box = bounding_box(differs)
+        box = bounding_box(differing(before, after))
         if box is None:
             return None
-        h, w = differs.shape
+        h, w = before.shape[:2]
         if box.width * box.height >= 0.5 * w * h:
             return cls(Box(0, 0, w, h), before, after, True)
         s = box.slices()
@@ -184,18 +185,21 @@ class PhotoChange(Change):
         self._before_meta = replace(before, pixels=_NO_PIXELS)
         self._after_meta = replace(after, pixels=_NO_PIXELS)
         self._origin = (doc.origin, (doc.origin[0] + shift[0], doc.origin[1] + shift[1]))
-        new_mask = np.zeros(after.pixels.shape[:2], np.float32)
-        if keep_mask:
-            h, w = doc.mask.shape
-            x, y = shift
-            if 0 <= x and 0 <= y and x + w <= new_mask.shape[1] and y + h <= new_mask.shape[0]:
-                new_mask[y:y + h, x:x + w] = doc.mask
+        if keep_mask and not self.resizes and shift == (0, 0):
+            new_mask = doc.mask  # the very array, not a copy: masks, too, are never changed in place
+        else:
+            new_mask = np.zeros(after.pixels.shape[:2], np.float32)
+            if keep_mask:
+                h, w = doc.mask.shape
+                x, y = shift
+                if 0 <= x and 0 <= y and x + w <= new_mask.shape[1] and y + h <= new_mask.shape[0]:
+                    new_mask[y:y + h, x:x + w] = doc.mask
         if self.resizes:
             self._pixels: Patch | None = Patch(Box(0, 0, *after.size), before.pixels, after.pixels, True)
             self._mask: Patch | None = Patch(Box(0, 0, *after.size), doc.mask, new_mask, True)
         else:
             self._pixels = Patch.between(before.pixels, after.pixels)
-            self._mask = Patch.between(doc.mask, new_mask)
+            self._mask = None if new_mask is doc.mask else Patch.between(doc.mask, new_mask)
 
     @property
     def nbytes(self) -> int:

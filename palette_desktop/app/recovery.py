@@ -27,6 +27,7 @@ import platformdirs
 
 from palette_desktop.core.atomic_write import write_atomically
 from palette_desktop.core.errors import PaletteError
+from palette_desktop.core.pixels import row_bands
 from palette_desktop.engine.loader import APP_NAME
 
 ROOT_ENV = "PALETTE_DESKTOP_RECOVERY_DIR"
@@ -190,9 +191,17 @@ def _as_integers(values: np.ndarray) -> np.ndarray | None:
 
 
 def _exactly(values: np.ndarray, dtype: np.dtype, scale: int) -> np.ndarray | None:
-    integers = np.rint(np.clip(values, 0, 1) * scale).astype(dtype)
-    back = _from_integers(integers, np.dtype(np.float32))
-    return integers if np.array_equal(back.view(np.uint32), np.ascontiguousarray(values).view(np.uint32)) else None
+    """``values`` as ``dtype`` when each is exactly n/``scale``, else None; a band of rows at a
+    time, so that a large mask is not followed by several float copies of itself."""
+    integers = np.empty(values.shape, dtype)
+    for rows in row_bands(values.shape[0], values.size // max(1, values.shape[0])):
+        band = values[rows]
+        stored = np.rint(np.clip(band, 0, 1) * scale).astype(dtype)
+        back = _from_integers(stored, np.dtype(np.float32))
+        if not np.array_equal(back.view(np.uint32), np.ascontiguousarray(band).view(np.uint32)):
+            return None
+        integers[rows] = stored
+    return integers
 
 
 def _from_integers(integers: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -75,6 +75,16 @@ def converted(pixels: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return out
 
 
+def differing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """HxW bool: where two images of one shape differ in any channel, compared a band of rows
+    at a time (one comparison of the whole images would take a byte for every sample)."""
+    out = np.empty(a.shape[:2], bool)
+    for rows in row_bands(*a.shape[:2]):
+        band = a[rows] != b[rows]
+        out[rows] = band.any(axis=2) if band.ndim == 3 else band
+    return out
+
+
 def area_shrink(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     """float32 ``pixels`` shrunk to (width, height) by area averaging, as ``cv2.resize`` does it.
 

@@ -204,6 +204,7 @@ def _restore_one(item: BatchItem, request: TaskRequest | AutoRequest, model: Loa
     if aspect is not None:
         request = replace(request, margins=margins_for_aspect(*photo.size, *aspect))
     result = apply_task(photo, request, model, state)[0]
+    del photo, request  # the photo and its mask: a large scan's result is encoded without them beside
     return save_image(result, item.target, quality=quality)
 
 
