@@ -25,7 +25,7 @@ from palette_desktop.core.color import transfer_chroma
 from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import NotEnoughMemory, OutOfMemory, PaletteError
 from palette_desktop.core.imageio import load_image
-from palette_desktop.core.memory import (FIXED_BYTES, MEMORY_VARIABLE, available_memory, bytes_per_pixel,
+from palette_desktop.core.memory import (FIXED_BYTES, MEMORY_VARIABLE, available_memory, bytes_per_pixel, check_fits,
                                          parse_size)
 from palette_desktop.core.masks import Box, bounding_box
 from palette_desktop.core.pixels import area_shrink, differing, to_float
@@ -232,6 +232,20 @@ def test_too_large_a_photo_is_refused_before_it_is_read_saying_what_fits(tmp_pat
     assert 1 <= fits / 1e6 < 12
     smaller = _large_photo(data_dir, tmp_path / "smaller.jpg", (round((fits * 4 / 3) ** 0.5), round((fits * 3 / 4) ** 0.5)))
     assert load_image(smaller).size[0] > 1000  # what the line says fits does fit
+
+
+def test_a_photo_refused_by_a_little_needs_more_than_is_free_as_the_line_says_it(monkeypatch):
+    """Near the edge both figures round to the same tenth of a GB: the line must not read "needs
+    about 0.8 GB; 0.8 GB is free"."""
+    pixels = 10_000_000
+    need = FIXED_BYTES + pixels * bytes_per_pixel("jpeg", False)
+    monkeypatch.setenv(MEMORY_VARIABLE, str(int(need) - 2_000_000))
+    with pytest.raises(NotEnoughMemory) as refused:
+        check_fits("scan.jpg", pixels, bytes_per_pixel("jpeg", False))
+    found = re.fullmatch(r"scan\.jpg: 10 MP needs about (\d+\.\d) GB; (\d+\.\d) GB is free — about 9 MP fits",
+                         str(refused.value))
+    assert found, str(refused.value)
+    assert float(found[1]) > float(found[2])
 
 
 def test_the_cli_refuses_in_one_line_and_writes_nothing(tmp_path, data_dir, tiny_model_dir):

@@ -13,6 +13,7 @@ for a machine whose memory other work needs, and for the tests.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 
@@ -67,8 +68,9 @@ def check_fits(what: str, pixels: int, per_pixel: float, held_per_pixel: float =
         return
     fits = int((free - FIXED_BYTES) / (per_pixel - held_per_pixel) / 1e6)  # whole MP, rounded down: they fit
     what_fits = f"about {fits} MP fits" if fits >= 1 else "too little for any photo; close other programs"
-    raise NotEnoughMemory(f"{what}: {pixels / 1e6:.0f} MP needs about {need / GB:.1f} GB; {free / GB:.1f} GB is free "
-                          f"— {what_fits}")
+    # rounded apart, so that what is needed never reads as what is free ("0.8 GB; 0.8 GB is free")
+    raise NotEnoughMemory(f"{what}: {pixels / 1e6:.0f} MP needs about {math.ceil(need / GB * 10) / 10:.1f} GB; "
+                          f"{math.floor(free / GB * 10) / 10:.1f} GB is free — {what_fits}")
 
 
 def available_memory() -> int | None:
