@@ -81,19 +81,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PEAK = """
 import sys
 from palette_desktop.cli import main
-def peak_kb():
-    '''Peak RSS in KB: VmHWM, which starts afresh at exec (ru_maxrss keeps the parent's
-    from the fork), or ru_maxrss where there is no /proc.'''
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    except OSError:
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == "darwin" else 1)
-
-
+from palette_desktop.core.memory import peak_resident_bytes
 code = main(sys.argv[1:])
-print("peak", peak_kb(), file=sys.stderr)
+print("peak", peak_resident_bytes(), file=sys.stderr)
 sys.exit(code)
 """
 
@@ -127,7 +117,7 @@ def _peak_bytes(arguments: list) -> int:
     done = subprocess.run([sys.executable, "-c", PEAK, *map(str, arguments)], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, MEMORY_VARIABLE: "64G"})
     assert done.returncode == 0, done.stderr
-    return int(done.stderr.split("peak ")[-1].split()[0]) * 1024
+    return int(done.stderr.split("peak ")[-1].split()[0])
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the peak is read from /proc or the resource module")
