@@ -179,7 +179,7 @@ class OldPhotoTools(QObject):
         if doc is None or window.engine.busy or not window.actions["restore_old"].isEnabled():
             return None
         request = AutoRequest(window.options_panel.options(), colorize=colorize,
-                              mask=doc.mask.copy() if use_mask and doc.has_mask() else None)
+                              mask=doc.mask if use_mask and doc.has_mask() else None)  # masks are never changed in place
         photo = doc.photo
         holder: list[Job] = []
 

@@ -30,7 +30,7 @@ from palette_desktop.core.progress import StagedState, TaskState
 from palette_desktop.engine.damage_detector import detect_damage
 from palette_desktop.engine.loader import LoadedModel
 from palette_desktop.tasks.common import SamplingOptions
-from palette_desktop.tasks.run import TaskRequest, apply_task
+from palette_desktop.tasks.run import TaskRequest, apply_task, check_task_fits
 
 
 class Step(Enum):
@@ -114,7 +114,9 @@ def plan_restore(photo: Photo, request: AutoRequest, model: LoadedModel) -> Plan
 
 
 def restore_old_photo(photo: Photo, request: AutoRequest, model: LoadedModel, state: TaskState) -> Iterator[StepResult]:
-    """Run the steps in turn, yielding each one's result as soon as it is done."""
+    """Run the steps in turn, yielding each one's result as soon as it is done; refused
+    before the first (:class:`NotEnoughMemory`) when the photo would not fit in memory."""
+    check_task_fits(photo, "auto")
     steps = plan_restore(photo, request, model).steps
     staged = StagedState(state, [STEP_SHARES[s] for s in steps])
     options = replace(request.options, candidates=1)

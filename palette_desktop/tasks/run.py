@@ -43,7 +43,6 @@ def apply_task(photo: Photo, request: TaskRequest | AutoRequest, model: LoadedMo
     if not isinstance(request, TaskRequest):
         from palette_desktop.tasks.auto import restore_to_end  # it runs the tasks of this module
 
-        check_task_fits(photo, "auto")
         return [restore_to_end(photo, request, model, state)]
     if request.task.value not in model.manifest.tasks:
         raise TaskError(f"the model {model.manifest.name} cannot {request.task.value}")

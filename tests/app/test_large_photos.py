@@ -50,3 +50,22 @@ def test_a_task_that_no_longer_fits_is_refused_and_the_photo_is_as_it_was(make_w
     assert window.error_box.windowTitle() == "Colorize failed"
     assert window.history.stack.count() == 0 and np.array_equal(doc.photo.pixels, before)
     window.error_box.accept()
+
+
+def test_restore_old_photo_that_no_longer_fits_is_refused_before_its_first_step(make_window, qtbot, big_photo,
+                                                                                 monkeypatch):
+    window = make_window()
+    assert window.open_path(big_photo)
+    doc = window.document
+    before = doc.photo.pixels.copy()
+    monkeypatch.setenv(MEMORY_VARIABLE, "700M")
+    with pytest.raises(NotEnoughMemory) as refused:
+        check_task_fits(doc.photo, "auto")
+    steps = []
+    window.old_photo.stepDone.connect(lambda job, result: steps.append(result))
+    with qtbot.waitSignal(window.engine.failed, timeout=30000) as failed:
+        assert window.old_photo.restore() is not None
+    assert failed.args[1] == str(refused.value)
+    assert steps == [] and window.history.stack.count() == 0  # not even the damage it found
+    assert np.array_equal(doc.photo.pixels, before)
+    window.error_box.accept()
