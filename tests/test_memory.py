@@ -238,6 +238,16 @@ def test_a_photo_refused_by_a_little_needs_more_than_is_free_as_the_line_says_it
     assert float(found[1]) > float(found[2])
 
 
+def test_the_line_never_says_the_refused_size_fits(monkeypatch):
+    monkeypatch.setenv(MEMORY_VARIABLE, str(FIXED_BYTES + 84_300_000 * 10))  # room for 84.3 MP
+    with pytest.raises(NotEnoughMemory, match=r"^scan\.tif: 85 MP needs about .* about 84 MP fits$"):
+        check_fits("scan.tif", 84_400_000, 10.0)
+    # a float photo held can count as much as the task takes: refused all the same, in one line
+    monkeypatch.setenv(MEMORY_VARIABLE, "100M")
+    with pytest.raises(NotEnoughMemory, match="close other programs"):
+        check_fits("made.tif", 50_000_000, 16.0, held_per_pixel=16.0)
+
+
 def test_the_cli_refuses_in_one_line_and_writes_nothing(tmp_path, data_dir, tiny_model_dir):
     big = _large_photo(data_dir, tmp_path / "big.jpg", (4000, 3000))
     done = subprocess.run([sys.executable, "-m", "palette_desktop", "restore", big, tmp_path / "out.png", "--task", "jpeg",

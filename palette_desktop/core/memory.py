@@ -66,10 +66,12 @@ def check_fits(what: str, pixels: int, per_pixel: float, held_per_pixel: float =
     need = FIXED_BYTES + pixels * per_pixel
     if need - pixels * held_per_pixel <= free:
         return
-    fits = int((free - FIXED_BYTES) / (per_pixel - held_per_pixel) / 1e6)  # whole MP, rounded down: they fit
+    # whole MP, rounded down: they fit (a float photo held may count as much as a task takes)
+    fits = int((free - FIXED_BYTES) / max(per_pixel - held_per_pixel, 1.0) / 1e6)
     what_fits = f"about {fits} MP fits" if fits >= 1 else "too little for any photo; close other programs"
     # rounded apart, so that what is needed never reads as what is free ("0.8 GB; 0.8 GB is free")
-    raise NotEnoughMemory(f"{what}: {pixels / 1e6:.0f} MP needs about {math.ceil(need / GB * 10) / 10:.1f} GB; "
+    # nor the photo as what fits ("84 MP needs …; about 84 MP fits")
+    raise NotEnoughMemory(f"{what}: {math.ceil(pixels / 1e6)} MP needs about {math.ceil(need / GB * 10) / 10:.1f} GB; "
                           f"{math.floor(free / GB * 10) / 10:.1f} GB is free — {what_fits}")
 
 
