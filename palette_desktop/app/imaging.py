@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
-from palette_desktop.core.pixels import converted
+from palette_desktop.core.pixels import converted, row_bands
 
 MASK_RGB = (235, 40, 40)
 MASK_OPACITY = 0.5
@@ -50,12 +50,14 @@ def mask_overlay(mask: np.ndarray, rgb: tuple[int, int, int] = MASK_RGB, opacity
         empty = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
         empty.fill(0)
         return empty
-    a = np.round(np.clip(mask, 0.0, 1.0) * (255.0 * opacity)).astype(np.uint16)
     bgra = np.empty((h, w, 4), np.uint8)  # ARGB32 is B, G, R, A in memory on little-endian machines
-    bgra[..., 0] = (a * rgb[2] // 255).astype(np.uint8)
-    bgra[..., 1] = (a * rgb[1] // 255).astype(np.uint8)
-    bgra[..., 2] = (a * rgb[0] // 255).astype(np.uint8)
-    bgra[..., 3] = a.astype(np.uint8)
+    for rows in row_bands(h, w):  # a band at a time: whole-mask temporaries are GBs at 100 MP
+        a = np.round(np.clip(mask[rows], 0.0, 1.0) * (255.0 * opacity)).astype(np.uint16)
+        band = bgra[rows]
+        band[..., 0] = (a * rgb[2] // 255).astype(np.uint8)
+        band[..., 1] = (a * rgb[1] // 255).astype(np.uint8)
+        band[..., 2] = (a * rgb[0] // 255).astype(np.uint8)
+        band[..., 3] = a.astype(np.uint8)
     if np.little_endian:
         data = bgra
     else:  # pragma: no cover - big-endian machines store A, R, G, B
