@@ -12,7 +12,8 @@ mask of long scratches and a stain, extend 5 % more width on each side. Each tas
 ``palette-desktop restore`` in a process of its own, writing a PNG (a TIFF for the 16-bit
 scan); its peak RSS is what the system counted for that process (``ru_maxrss``), its
 time the process's wall time, model load included. ``--window`` also opens the
-photo in the window (offscreen) and runs the task through its engine thread.
+photo in the window (offscreen), imports inpaint's mask as a mask file, and runs colorize,
+inpaint and jpeg through its engine thread.
 ``--against`` measures another checkout the same way, in turns with this one, for
 before/after figures from one run (``git worktree add /tmp/before COMMIT``).
 """
@@ -74,6 +75,8 @@ while window.model is None:
     app.processEvents()
     time.sleep(0.05)
 assert window.open_path(sys.argv[1]), "could not open"
+if len(sys.argv) > 3:
+    assert window.mask_tools.import_mask(sys.argv[3]), "could not use the mask"
 result = []
 window.engine.finished.connect(lambda job, photos: result.append("done"))
 window.engine.failed.connect(lambda job, message: result.append(message))
@@ -183,8 +186,8 @@ def main() -> None:
             pixels = SIZES[megapixels][0] * SIZES[megapixels][1]
             runs = [(task, CLI, inputs[task]) for task in args.tasks.split(",")]
             if args.window:
-                runs += [(f"{task} (window)", WINDOW, [inputs[task][1], task])
-                         for task in args.tasks.split(",") if task in ("colorize", "jpeg")]
+                runs += [(f"{task} (window)", WINDOW, [inputs[task][1], task, *inputs[task][6:7]])
+                         for task in args.tasks.split(",") if task in ("colorize", "inpaint", "jpeg")]
             for label, code, arguments in runs:
                 cells = []
                 for checkout in checkouts.values():

@@ -154,9 +154,12 @@ def _stroke_tiles(box: Box, own: np.ndarray, region: Box, tile: int, context: in
     tw, th = min(tile, region.width), min(tile, region.height)
     remaining = own.copy()
     windows = []
-    while remaining.any():
-        ys, xs = np.nonzero(remaining)
-        y, x = int(ys[0]), int(xs[0])  # nothing remains above this row
+    y = 0  # nothing remains above this row: looked for a row at a time, since a long
+    while y < remaining.shape[0]:  # scratch's box is most of a large scan, its tiles hundreds
+        if not remaining[y].any():
+            y += 1
+            continue
+        x = int(np.flatnonzero(remaining[y])[0])
         ahead = np.concatenate([[0], np.cumsum(remaining[y:y + side].sum(axis=0))])
         lefts = np.arange(max(0, x - side + 1), x + 1)
         left = int(lefts[np.argmax(ahead[np.minimum(lefts + side, len(ahead) - 1)] - ahead[lefts])])
