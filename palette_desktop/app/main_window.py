@@ -39,6 +39,7 @@ from palette_desktop.core.conditions import Task
 from palette_desktop.core.errors import PaletteError
 from palette_desktop.core.imageio import READ_SUFFIXES, Photo, save_image
 from palette_desktop.core.masks import feather
+from palette_desktop.core.memory import count_the_window
 from palette_desktop.engine.loader import Backend, LoadedModel, bundled_models_dir, default_model_dir, find_models
 from palette_desktop.engine.manifest import read_manifest
 from palette_desktop.resources import resource
@@ -58,6 +59,7 @@ def icon(name: str) -> QIcon:
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, model: ModelSpec | None = None) -> None:
         super().__init__()
+        count_the_window()  # what it shows takes memory too: photos too large for it are refused
         self.settings = settings or Settings()
         s = self.settings
         spec = model or ModelSpec(s.model_dir, s.backend, s.device)

@@ -27,10 +27,10 @@ and its buffers for one tile of the network (0.65 GB measured)."""
 
 BYTES_PER_PIXEL = {
     "colorize": (10.0, 16.0),
-    "inpaint": (12.0, 18.0),
-    "extend": (10.0, 16.0),
+    "inpaint": (14.0, 20.0),
+    "extend": (15.0, 21.0),
     "jpeg": (12.0, 20.0),
-    "auto": (14.0, 22.0),
+    "auto": (16.0, 24.0),
 }
 """Bytes per pixel a task takes at its peak, photo and result included, for an 8-bit and
 a 16-bit photo and one result (``benchmarks/memory.py`` measures them); extend counts the
@@ -39,13 +39,27 @@ pixels of the larger canvas."""
 EXTRA_RESULT_BYTES = (4.0, 7.0)
 """Bytes per pixel each result beyond the first adds (8-bit, 16-bit)."""
 
+WINDOW_BYTES_PER_PIXEL = 22.0
+"""What the window holds per pixel beside a task's own, at the most: the photo and the
+result as shown, the mask, its overlay and its feathered copy (``benchmarks/memory.py
+--window`` at 100 MP: inpaint 4.0 GB in the window against 1.9 GB through the CLI)."""
+
+_window_per_pixel = 0.0
+
 GB = 1e9
 
 
+def count_the_window() -> None:
+    """From now on, count in every check what the window holds beside a task: a process
+    that shows the photo takes more for it than the command line does."""
+    global _window_per_pixel
+    _window_per_pixel = WINDOW_BYTES_PER_PIXEL
+
+
 def bytes_per_pixel(task: str, sixteen_bit: bool, results: int = 1) -> float:
-    """What ``task`` takes per pixel at its peak, for ``results`` candidates."""
+    """What ``task`` takes per pixel at its peak, for ``results`` candidates, the window's part included."""
     depth = int(sixteen_bit)
-    return BYTES_PER_PIXEL[task][depth] + (results - 1) * EXTRA_RESULT_BYTES[depth]
+    return BYTES_PER_PIXEL[task][depth] + (results - 1) * EXTRA_RESULT_BYTES[depth] + _window_per_pixel
 
 
 def most_bytes_per_pixel(sixteen_bit: bool) -> float:

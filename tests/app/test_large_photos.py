@@ -3,13 +3,17 @@ the one line the command line prints, and the work open in it is kept."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from palette_desktop.core.errors import NotEnoughMemory
 from palette_desktop.core.imageio import load_image
-from palette_desktop.core.memory import MEMORY_VARIABLE
+from palette_desktop.core.memory import FIXED_BYTES, MEMORY_VARIABLE, WINDOW_BYTES_PER_PIXEL, bytes_per_pixel
 from palette_desktop.tasks.run import check_task_fits
 
 
@@ -69,3 +73,19 @@ def test_restore_old_photo_that_no_longer_fits_is_refused_before_its_first_step(
     assert steps == [] and window.history.stack.count() == 0  # not even the damage it found
     assert np.array_equal(doc.photo.pixels, before)
     window.error_box.accept()
+
+
+def test_the_window_counts_what_it_shows_refusing_a_photo_the_command_line_takes(window, big_photo, tmp_path,
+                                                                                  tiny_model_dir, monkeypatch):
+    pixels = 4000 * 3000
+    room = FIXED_BYTES + pixels * (bytes_per_pixel("auto", False) + 1)  # the window made: its part counted
+    cli_room = room - pixels * WINDOW_BYTES_PER_PIXEL  # what the command line would ask for, with a little to spare
+    monkeypatch.setenv(MEMORY_VARIABLE, str(int(cli_room)))
+    assert not window.open_path(big_photo)
+    assert "12 MP needs about" in window.error_box.text()
+    window.error_box.accept()
+    done = subprocess.run([sys.executable, "-m", "palette_desktop", "restore", big_photo, tmp_path / "out.png",
+                           "--task", "jpeg", "--steps", "1", "--model", tiny_model_dir],
+                          capture_output=True, text=True, env={**os.environ, MEMORY_VARIABLE: str(int(cli_room))})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.png").exists()
