@@ -16,12 +16,12 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QByteArray, QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QColorSpace, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
-                           QPixmap, QWheelEvent)
+                           QWheelEvent)
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QGraphicsItem, QGraphicsScene, QGraphicsView,
                                QLineEdit, QStyleOptionGraphicsItem, QTextEdit)
 
 from palette_desktop.app.gestures import Gesture, edges_near
-from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB, mask_overlay, to_qimage, to_uint8
+from palette_desktop.app.imaging import MASK_OPACITY, MASK_RGB, SharedImage, mask_overlay, shown_rgb, to_uint8
 from palette_desktop.app.tools import Tool, margin_range
 from palette_desktop.core.imageio import Photo
 from palette_desktop.core.masks import Box
@@ -49,12 +49,17 @@ def _zoom_of(painter: QPainter, widget) -> float:
 
 
 class PhotoItem(QGraphicsItem):
-    """A photo drawn from a pyramid of halvings; optionally only left of ``clip_right``."""
+    """A photo drawn from a pyramid of halvings; optionally only left of ``clip_right``.
+
+    The full-size level is drawn from the photo's own pixels where they are 8-bit RGB (no
+    copy: at 100 MP a copy is 300–400 MB, and a result would briefly hold two); the
+    halvings, a third of that, are copies.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
-        self._levels: list[QPixmap] = []
+        self._levels: list[SharedImage] = []
         self._w = self._h = 0
         self.photo: Photo | None = None
         self.clip_right: float | None = None  # in item coordinates
@@ -68,23 +73,23 @@ class PhotoItem(QGraphicsItem):
         if photo is not None and same_as is not None and same_as.photo is photo:
             self._levels, self._w, self._h = list(same_as._levels), same_as._w, same_as._h
         elif photo is not None:
-            rgb = to_uint8(photo.pixels)
-            alpha = to_uint8(photo.alpha) if photo.alpha is not None else None
+            rgb = photo.pixels
+            alpha = photo.alpha
             self._h, self._w = rgb.shape[:2]
             space = display_color_space(photo.icc_profile)
             while True:
-                image = to_qimage(rgb, alpha)
-                if space is not None:  # a wide-gamut scan, shown in the screen's sRGB
-                    image.setColorSpace(space)
-                    image.convertToColorSpace(QColorSpace(QColorSpace.NamedColorSpace.SRgb))
-                self._levels.append(QPixmap.fromImage(image))
+                self._levels.append(shown_rgb(rgb, alpha, space))
                 h, w = rgb.shape[:2]
                 if max(h, w) <= 512 or min(h, w) < 4:
                     break
                 size = (max(1, w // 2), max(1, h // 2))
-                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-                alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if alpha is not None else None
+                rgb = cv2.resize(to_uint8(rgb), size, interpolation=cv2.INTER_AREA)
+                alpha = cv2.resize(to_uint8(alpha), size, interpolation=cv2.INTER_AREA) if alpha is not None else None
         self.update()
+
+    def level(self, index: int) -> QImage:
+        """The pyramid's image ``index`` (0: full size)."""
+        return self._levels[index].image
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self._w, self._h)
@@ -96,16 +101,16 @@ class PhotoItem(QGraphicsItem):
         level = 0
         if zoom < 1.0:
             level = min(len(self._levels) - 1, int(math.floor(math.log2(1.0 / zoom))))
-        pixmap = self._levels[level]
+        image = self._levels[level].image
         target = option.exposedRect.intersected(self.boundingRect())
         if self.clip_right is not None:
             target.setRight(min(target.right(), self.clip_right))
         if target.isEmpty():
             return
-        fx, fy = pixmap.width() / self._w, pixmap.height() / self._h
+        fx, fy = image.width() / self._w, image.height() / self._h
         source = QRectF(target.x() * fx, target.y() * fy, target.width() * fx, target.height() * fy)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < SHARP_ZOOM)
-        painter.drawPixmap(target, pixmap, source)
+        painter.drawImage(target, image, source)
 
 
 class MaskItem(QGraphicsItem):

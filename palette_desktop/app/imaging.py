@@ -1,14 +1,18 @@
 """numpy images to Qt images, in one place.
 
-Every conversion copies: a QImage made over a numpy buffer would point at memory that
-Python may free, so each helper returns an image that owns its pixels.
+Every conversion copies (a QImage made over a numpy buffer would point at memory that
+Python may free, so each helper returns an image that owns its pixels), except
+:func:`shown_rgb`, whose :class:`SharedImage` keeps its buffer alive beside the image: a
+100 MP photo on screen then costs no copy beside the pixels the document already holds.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColorSpace, QImage
 
 from palette_desktop.core.pixels import converted, row_bands
 
@@ -31,16 +35,35 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 def to_qimage(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
     """HxWx3 RGB (float in [0, 1], uint8 or uint16), optional HxW alpha, as a QImage that owns its data."""
+    return shown_rgb(pixels, alpha).image.copy()
+
+
+@dataclass(frozen=True)
+class SharedImage:
+    """A QImage drawn from ``buffer``'s memory, with the buffer that keeps it valid (None when the
+    image owns its pixels)."""
+
+    image: QImage
+    buffer: np.ndarray | None
+
+
+def shown_rgb(pixels: np.ndarray, alpha: np.ndarray | None = None, space: QColorSpace | None = None) -> SharedImage:
+    """HxWx3 RGB (any depth) and optional HxW alpha as a QImage for the screen: over the
+    photo's own pixels when they are 8-bit RGB (the usual photo), else over one 8-bit
+    conversion. ``space``: the pixels' colour space, converted to sRGB into an image of its own."""
     rgb = to_uint8(pixels)
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
     if alpha is not None:
         data, fmt = np.dstack([rgb, to_uint8(alpha)]), QImage.Format.Format_RGBA8888
     else:
-        data, fmt = rgb, QImage.Format.Format_RGB888
-    data = np.ascontiguousarray(data)
+        data, fmt = np.ascontiguousarray(rgb), QImage.Format.Format_RGB888
     h, w = data.shape[:2]
-    return QImage(data.data, w, h, data.strides[0], fmt).copy()
+    image = QImage(data.data, w, h, data.strides[0], fmt)
+    if space is None:
+        return SharedImage(image, data)
+    image.setColorSpace(space)
+    return SharedImage(image.convertedToColorSpace(QColorSpace(QColorSpace.NamedColorSpace.SRgb)), None)
 
 
 def mask_overlay(mask: np.ndarray, rgb: tuple[int, int, int] = MASK_RGB, opacity: float = MASK_OPACITY) -> QImage:

@@ -168,10 +168,10 @@ def test_a_wide_gamut_photo_is_shown_converted_to_srgb(qapp):
     assert display_color_space(adobe) is not None and display_color_space(srgb) is None
     item = PhotoItem()
     item.set_photo(Photo(np.full((4, 4, 3), [0.6, 0.3, 0.2], np.float32), icc_profile=adobe))
-    shown = item._levels[0].toImage().pixelColor(0, 0)
+    shown = item.level(0).pixelColor(0, 0)
     assert shown.red() > 158  # Adobe RGB red is more saturated than sRGB red: it shows redder
     item.set_photo(Photo(np.full((4, 4, 3), [0.6, 0.3, 0.2], np.float32), icc_profile=srgb))
-    assert item._levels[0].toImage().pixelColor(0, 0).getRgb()[:3] == (153, 76, 51)
+    assert item.level(0).pixelColor(0, 0).getRgb()[:3] == (153, 76, 51)
 
 
 def _image_point_at(canvas, pos: QPointF) -> tuple[float, float]:

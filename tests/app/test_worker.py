@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 from gui_helpers import drag, line, status_text
+from PySide6.QtGui import QImage
 
 from palette_desktop.app.imaging import to_uint8
 from palette_desktop.app.tools import Tool
@@ -15,8 +16,7 @@ from palette_desktop.core.imageio import load_image
 
 def shown_pixels(window) -> np.ndarray:
     """What the canvas draws at full resolution, as HxWx3 uint8 (a copy: the image's memory goes with it)."""
-    image = window.canvas.photo_item._levels[0].toImage().convertToFormat(window.canvas.photo_item._levels[0]
-                                                                          .toImage().Format.Format_RGB888)
+    image = window.canvas.photo_item.level(0).convertToFormat(QImage.Format.Format_RGB888)
     h, w = image.height(), image.width()
     return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, :w * 3].reshape(h, w, 3).copy()
 
