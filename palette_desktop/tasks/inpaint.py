@@ -54,8 +54,8 @@ class FillJob:
 
 def inpaint(pixels: np.ndarray, mask: np.ndarray, model: LoadedModel, options: SamplingOptions,
             state: TaskState, keep_gray: bool = False) -> list[np.ndarray]:
-    """K versions of ``pixels`` (any depth; the results in the same) with the masked area (mask > 0)
-    replaced; with ``keep_gray`` the new pixels are gray (a black-and-white photo stays so)."""
+    """K versions of ``pixels`` (any depth; the results in the same) with the masked area (mask > 0:
+    float in [0, 1] or uint8 in [0, 255], its values the blend at the edge) replaced; with ``keep_gray`` the new pixels are gray (a black-and-white photo stays so)."""
     if mask.shape != pixels.shape[:2]:
         raise TaskError(f"the mask is {mask.shape[1]}×{mask.shape[0]} but the photo is "
                         f"{pixels.shape[1]}×{pixels.shape[0]}")
@@ -65,7 +65,7 @@ def inpaint(pixels: np.ndarray, mask: np.ndarray, model: LoadedModel, options: S
     canvases = np.repeat(pixels[None], options.candidates, axis=0)
     fill(canvases, [FillJob(mask, Box(0, 0, w, h))], Task.INPAINT, model, options, state)
     for rows in row_bands(h, w):  # the mask's soft edge, composited a band at a time
-        alpha = np.clip(mask[rows], 0.0, 1.0)[..., None]
+        alpha = np.clip(to_float(mask[rows]), 0.0, 1.0)[..., None]
         if not (alpha > 0).any():
             continue
         before = to_float(pixels[rows])

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class TaskRequest:
     task: Task
     options: SamplingOptions = field(default_factory=SamplingOptions)
-    mask: np.ndarray | None = None  # inpaint: HxW in [0, 1], 1 = replace
+    mask: np.ndarray | None = None  # inpaint: HxW in [0, 1] (or uint8, 255 for 1), 1 = replace
     margins: Margins | None = None  # extend
 
 
