@@ -2,7 +2,7 @@
 the CLI and the window.
 
     python benchmarks/memory.py [--sizes 10,40,100] [--tasks colorize,jpeg,...] [--photos DIR]
-                                [--against DIR] [--window] [--folder DIR]
+                                [--against DIR] [--window | --only-window] [--folder DIR]
 
 The photos are made from real ones (``--photos``, default tests/data): each enlarged to
 1024×768 and laid side by side into a mosaic of 10, 40 or 100 MP (100 MP is 11547×8660),
@@ -12,8 +12,9 @@ mask of long scratches and a stain, extend 5 % more width on each side. Each tas
 ``palette-desktop restore`` in a process of its own, writing a PNG (a TIFF for the 16-bit
 scan); its peak RSS is what the system counted for that process (``ru_maxrss``), its
 time the process's wall time, model load included. ``--window`` also opens the
-photo in the window (offscreen), imports inpaint's mask as a mask file, and runs colorize,
-inpaint and jpeg through its engine thread.
+photo in the window (offscreen), imports inpaint's mask as a mask file or drags extend's
+frame, and runs each task but the 16-bit one through its engine thread (auto as
+Restore Old Photo, every step on the History).
 ``--against`` measures another checkout the same way, in turns with this one, for
 before/after figures from one run (``git worktree add /tmp/before COMMIT``).
 """
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZES = {10: (3651, 2738), 40: (7302, 5477), 100: (11547, 8660)}
 TASKS = ("colorize", "inpaint", "extend", "jpeg", "auto", "jpeg-16-bit")
 TILE = (1024, 768)
+WINDOW_TASKS = ("colorize", "inpaint", "extend", "jpeg", "auto")
 
 # core.memory.peak_resident_bytes in KB, written out: --against runs checkouts older than it
 PEAK_KB = """
@@ -75,12 +77,16 @@ while window.model is None:
     app.processEvents()
     time.sleep(0.05)
 assert window.open_path(sys.argv[1]), "could not open"
-if len(sys.argv) > 3:
-    assert window.mask_tools.import_mask(sys.argv[3]), "could not use the mask"
+task, extra = sys.argv[2], sys.argv[3:]
+if task == "inpaint":
+    assert window.mask_tools.import_mask(extra[0]), "could not use the mask"
+if task == "extend":
+    from palette_desktop.tasks.extend import Margins
+    window.extend_frame.move(Margins(*map(int, extra[0].split(","))), "Extend frame")
 result = []
 window.engine.finished.connect(lambda job, photos: result.append("done"))
 window.engine.failed.connect(lambda job, message: result.append(message))
-job = window.run_task(Task(sys.argv[2]))
+job = window.old_photo.restore() if task == "auto" else window.run_task(Task(task))
 assert job is not None, "the task did not start"
 while not result:
     app.processEvents()
@@ -172,6 +178,7 @@ def main() -> None:
     parser.add_argument("--photos", type=Path, default=ROOT / "tests" / "data", help="real photos to make them of")
     parser.add_argument("--against", type=Path, help="another checkout to measure the same way, in turns")
     parser.add_argument("--window", action="store_true", help="also through the window (offscreen), where it can")
+    parser.add_argument("--only-window", action="store_true", help="through the window only")
     parser.add_argument("--folder", type=Path, help="keep the large photos here (default: a temporary folder)")
     args = parser.parse_args()
     checkouts = ({"before": args.against.resolve()} if args.against else {}) | {"this": ROOT}
@@ -184,10 +191,10 @@ def main() -> None:
         for megapixels in (int(s) for s in args.sizes.split(",")):
             inputs = make_inputs(folder, megapixels, sources)
             pixels = SIZES[megapixels][0] * SIZES[megapixels][1]
-            runs = [(task, CLI, inputs[task]) for task in args.tasks.split(",")]
-            if args.window:
+            runs = [] if args.only_window else [(task, CLI, inputs[task]) for task in args.tasks.split(",")]
+            if args.window or args.only_window:  # the photo, the task, and inpaint's mask or extend's margins
                 runs += [(f"{task} (window)", WINDOW, [inputs[task][1], task, *inputs[task][6:7]])
-                         for task in args.tasks.split(",") if task in ("colorize", "inpaint", "jpeg")]
+                         for task in args.tasks.split(",") if task in WINDOW_TASKS]
             for label, code, arguments in runs:
                 cells = []
                 for checkout in checkouts.values():
