@@ -361,3 +361,34 @@ def test_a_memory_setting_that_is_no_size_says_how_to_write_one(monkeypatch, tex
     with pytest.raises(PaletteError, match=rf"^{MEMORY_VARIABLE}='{re.escape(text)}': give a size such as 4G or 1500M$"):
         available_memory()
 
+
+def _cgroup_files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_a_cgroup_v2_limit_above_the_process_counts_less_its_use_and_plus_its_page_cache(tmp_path):
+    from palette_desktop.core.cgroup import cgroup_room
+
+    root = tmp_path / "cgroup"
+    _cgroup_files(root, {"cgroup.controllers": "cpu memory pids\n",
+                         "user.slice/memory.max": f"{2 << 30}\n", "user.slice/memory.current": f"{500 << 20}\n",
+                         "user.slice/memory.stat": f"anon {400 << 20}\ninactive_file {100 << 20}\nactive_file 0\n",
+                         "user.slice/app.scope/memory.max": "max\n",
+                         "user.slice/app.scope/memory.current": f"{400 << 20}\n"})
+    (tmp_path / "membership").write_text("0::/user.slice/app.scope\n")
+    assert cgroup_room(tmp_path / "membership", root) == (2 << 30) - (500 << 20) + (100 << 20)
+
+
+def test_a_containers_cgroup_v1_limit_is_read_at_its_mount_when_its_own_path_is_not_there(tmp_path):
+    from palette_desktop.core.cgroup import cgroup_room
+
+    root = tmp_path / "cgroup"
+    _cgroup_files(root, {"memory/memory.limit_in_bytes": f"{1 << 30}\n", "memory/memory.usage_in_bytes": f"{300 << 20}\n",
+                         "memory/memory.stat": "cache 0\ntotal_inactive_file 0\n"})
+    (tmp_path / "membership").write_text("5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n")
+    assert cgroup_room(tmp_path / "membership", root) == (1 << 30) - (300 << 20)
+    (root / "memory/memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1's "no limit"
+    assert cgroup_room(tmp_path / "membership", root) is None
+    assert cgroup_room(tmp_path / "no such file", root) is None

@@ -5,8 +5,10 @@ What a task takes was measured (``benchmarks/memory.py``): a fixed part (Python,
 libraries, ONNX Runtime's buffers for one tile) and bytes per pixel of the photo for
 the photo, its result and the task's working bands, a little more than measured. What
 is available is what the system says a program can still take without swapping:
-``MemAvailable`` on Linux, the available physical memory on Windows, elsewhere (macOS
-has no such figure) all of the memory, so that only what can never fit is refused. The
+``MemAvailable`` on Linux (or less, where a container's or a slice's cgroup limits the
+process: :mod:`palette_desktop.core.cgroup`), the available physical memory on Windows,
+elsewhere (macOS has no such figure) all of the memory, so that only what can never fit
+is refused. The
 environment variable :data:`MEMORY_VARIABLE` (say ``4G`` or ``1500M``) sets it instead:
 for a machine whose memory other work needs, and for the tests.
 """
@@ -17,6 +19,7 @@ import math
 import os
 import sys
 
+from palette_desktop.core.cgroup import cgroup_room
 from palette_desktop.core.errors import NotEnoughMemory, PaletteError
 
 MEMORY_VARIABLE = "PALETTE_DESKTOP_MEMORY"
@@ -95,13 +98,15 @@ def available_memory() -> int | None:
     if setting:
         return parse_size(setting)
     if sys.platform.startswith("linux"):
+        free = None
         try:
             with open("/proc/meminfo", encoding="ascii") as info:
-                for line in info:
-                    if line.startswith("MemAvailable:"):
-                        return int(line.split()[1]) * 1024
+                free = next((int(line.split()[1]) * 1024 for line in info if line.startswith("MemAvailable:")), None)
         except OSError:
             pass
+        room = cgroup_room()  # a container's or a slice's limit, tighter than the machine's memory
+        if free is not None or room is not None:
+            return min(x for x in (free, room) if x is not None)
     if sys.platform == "win32":
         return _windows_available()
     try:
