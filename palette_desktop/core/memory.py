@@ -42,10 +42,12 @@ pixels of the larger canvas."""
 EXTRA_RESULT_BYTES = (4.0, 7.0)
 """Bytes per pixel each result beyond the first adds (8-bit, 16-bit)."""
 
-WINDOW_BYTES_PER_PIXEL = 22.0
-"""What the window holds per pixel beside a task's own, at the most: the photo and the
-result as shown, the mask, its overlay and its feathered copy (``benchmarks/memory.py
---window`` at 100 MP: inpaint 4.0 GB in the window against 1.9 GB through the CLI)."""
+WINDOW_BYTES_PER_PIXEL = 12.0
+"""What the window holds per pixel beside a task's own, at the most: the mask, its overlay,
+a feathered copy, the History's results, and the photo as shown, drawn from its own
+pixels when they are 8-bit (``benchmarks/memory.py --window`` at 100 MP: Restore Old
+Photo 2.95 GB in the window against 2.13 through the CLI, inpaint 2.70 against 1.94);
+4 more for the 8-bit copy a 16-bit or transparent photo is shown from."""
 
 _window_per_pixel = 0.0
 
