@@ -283,6 +283,8 @@ def test_the_shipping_rule_weighs_restoration_psnr_and_made_up_content_by_realis
     assert compare(scores(30.0, 21.8, 3.0), shipped).better  # texture from 12 % to 30 % of the truth's pays
     assert not compare(scores(29.8, 22.5, 1.2), shipped).better  # jpeg drops 0.2 dB
     assert not compare(scores(30.05, 22.05, 1.2), shipped).better  # nothing gains for real
+    assert compare(scores(30.4, 21.999, 1.2), shipped).better  # inpaint unchanged to the eval's 0.01 dB
+    assert not compare(scores(30.4, 21.99, 1.2), shipped).better  # a loss the eval shows
 
 
 def test_a_round_stopped_by_its_time_limit_brings_back_weights_that_export(tmp_path, data_dir, tiny_model_dir):

@@ -5,7 +5,8 @@
 Reads the ``scores.json`` that ``palette-desktop eval`` writes, prints the candidate's
 change per task, and exits 0 when it is better overall, 1 when it is not. The rule
 (issue 18): no restoration task (jpeg, scan) may drop by more than 0.1 dB; a task that
-makes new content (inpaint, extend, colorize) may not lose PSNR unless its realism gains
+makes new content (inpaint, extend, colorize) may not lose PSNR (a change the eval's two
+decimals show: any retraining moves an unchanged task by thousandths) unless its realism gains
 (texture in the new pixels, colorfulness), since a blur or a gray photo scores well on PSNR
 alone; and some task must gain for real (0.1 dB, or realism). The grid is still to be
 looked at by eye: no number sees a colour cast.
@@ -22,6 +23,9 @@ RESTORATION = ("jpeg", "scan")
 GENERATIVE = ("inpaint", "extend", "colorize")
 MAX_RESTORATION_DROP_DB = 0.1
 MIN_GAIN_DB = 0.1
+# The eval reports PSNR to 0.01 dB; a made-up region "loses" only what rounds to a loss
+# there (round 5's extend moved by -0.0006 dB at the same texture).
+EVAL_RESOLUTION_DB = 0.01
 # A made-up region may lose this much PSNR if its realism gains at least REALISM_GAIN
 # of the truth's (texture or colorfulness): detail that is plausible but not the truth's
 # costs PSNR by nature.
@@ -64,7 +68,7 @@ def compare(candidate: dict, shipped: dict) -> Verdict:
         changes.append(TaskChange(case, psnr_db, realism))
         if case in RESTORATION and psnr_db < -MAX_RESTORATION_DROP_DB:
             reasons.append(f"{case} drops {-psnr_db:.2f} dB (at most {MAX_RESTORATION_DROP_DB} allowed)")
-        if case in GENERATIVE and psnr_db < 0:
+        if case in GENERATIVE and psnr_db <= -EVAL_RESOLUTION_DB / 2:
             realism_gained = realism is not None and realism >= REALISM_GAIN
             if not realism_gained:
                 reasons.append(f"{case} loses {-psnr_db:.2f} dB with no gain in realism")
