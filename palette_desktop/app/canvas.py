@@ -73,8 +73,8 @@ class PhotoItem(QGraphicsItem):
         if photo is not None and same_as is not None and same_as.photo is photo:
             self._levels, self._w, self._h = list(same_as._levels), same_as._w, same_as._h
         elif photo is not None:
-            rgb = photo.pixels
-            alpha = photo.alpha
+            rgb = to_uint8(photo.pixels)  # an 8-bit photo as it is: no copy
+            alpha = to_uint8(photo.alpha) if photo.alpha is not None else None
             self._h, self._w = rgb.shape[:2]
             space = display_color_space(photo.icc_profile)
             while True:
@@ -83,8 +83,8 @@ class PhotoItem(QGraphicsItem):
                 if max(h, w) <= 512 or min(h, w) < 4:
                     break
                 size = (max(1, w // 2), max(1, h // 2))
-                rgb = cv2.resize(to_uint8(rgb), size, interpolation=cv2.INTER_AREA)
-                alpha = cv2.resize(to_uint8(alpha), size, interpolation=cv2.INTER_AREA) if alpha is not None else None
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+                alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if alpha is not None else None
         self.update()
 
     def level(self, index: int) -> QImage:
