@@ -23,7 +23,10 @@ def cgroup_room(membership: Path = Path("/proc/self/cgroup"), root: Path = Path(
         return None
     rooms = []
     for line in lines:
-        _id, controllers, path = line.split(":", 2)
+        fields = line.split(":", 2)
+        if len(fields) != 3:  # not a membership line: no limit known from it
+            continue
+        _id, controllers, path = fields
         if controllers == "" and (root / "cgroup.controllers").exists():  # v2: one hierarchy
             rooms += _rooms(root, path, "memory.max", "memory.current", "inactive_file")
         elif "memory" in controllers.split(","):  # v1: the memory controller's own hierarchy

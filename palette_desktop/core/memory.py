@@ -8,9 +8,8 @@ is available is what the system says a program can still take without swapping:
 ``MemAvailable`` on Linux (or less, where a container's or a slice's cgroup limits the
 process: :mod:`palette_desktop.core.cgroup`), the available physical memory on Windows,
 elsewhere (macOS has no such figure) all of the memory, so that only what can never fit
-is refused. The
-environment variable :data:`MEMORY_VARIABLE` (say ``4G`` or ``1500M``) sets it instead:
-for a machine whose memory other work needs, and for the tests.
+is refused. The environment variable :data:`MEMORY_VARIABLE` (say ``4G`` or ``1500M``)
+sets it instead: for a machine whose memory other work needs, and for the tests.
 """
 
 from __future__ import annotations
